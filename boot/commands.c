@@ -1,0 +1,139 @@
+/*
+ * commands.c - the command table and the basic commands (help, echo,
+ * sleep, poweroff, lspci).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "kernel.h"
+
+static const struct shell_command commands[] = {
+	{ "help", "[COMMAND]", "list the commands, or show one command's usage", cmd_help },
+	{ "echo", "[WORD...]", "print the words", cmd_echo },
+	{ "sleep", "SECONDS", "wait (decimal fractions allowed, e.g. 0.5)", cmd_sleep },
+	{ "poweroff", "[STATUS]", "power the machine off (QEMU exits 33 for status 0)", cmd_poweroff },
+	{ "lspci", "", "list PCI functions (like lspci -n)", cmd_lspci },
+	{ "virtio", "", "show each controller's transport, features, queues, interrupts", cmd_virtio },
+	{ "lsscsi", "[-s] [-i] [-w]", "list SCSI devices as [H:C:T:L] (like lsscsi)", cmd_lsscsi },
+	{ "lsblk", "", "list block devices: size, block size, type, read-only", cmd_lsblk },
+	{ "by-id", "", "list stable names from VPD 83h/80h (like /dev/disk/by-id)", cmd_byid },
+	{ "rescan", "[HOST]", "scan all controllers, or one (host0, host1 ...)", cmd_rescan },
+	{ "tmf", "DEV abort|abort-set|clear-aca|clear-set|target-reset|lun-reset|query|query-set [TAG]",
+	  "send a task management function", cmd_tmf },
+};
+
+const struct shell_command *shell_find_command(const char *name)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
+int shell_usage(const char *name)
+{
+	const struct shell_command *c = shell_find_command(name);
+	printf("usage: %s %s\n", name, c ? c->usage : "");
+	return 2;
+}
+
+bool shell_parse_u64(const char *cmd, const char *s, unsigned long long *out)
+{
+	char *end;
+	if (!*s || *s == '-') {
+		printf("%s: invalid number '%s'\n", cmd, s);
+		return false;
+	}
+	unsigned long long v = strtoull(s, &end, 0);
+	unsigned shift = 0;
+	if (*end == 'k' || *end == 'K')
+		shift = 10, end++;
+	else if (*end == 'M')
+		shift = 20, end++;
+	else if (*end == 'G')
+		shift = 30, end++;
+	if (*end || (shift && v > (~0ull >> shift))) {
+		printf("%s: invalid number '%s'\n", cmd, s);
+		return false;
+	}
+	*out = v << shift;
+	return true;
+}
+
+int cmd_help(int argc, char **argv)
+{
+	if (argc > 2)
+		return shell_usage(argv[0]);
+	if (argc == 2) {
+		const struct shell_command *c = shell_find_command(argv[1]);
+		if (!c) {
+			printf("help: no command '%s'\n", argv[1]);
+			return 1;
+		}
+		printf("usage: %s %s\n  %s\n", c->name, c->usage, c->help);
+		return 0;
+	}
+	printf("Commands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		printf("  %-10s %-28s %s\n", commands[i].name, commands[i].usage, commands[i].help);
+	return 0;
+}
+
+int cmd_echo(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		printf("%s%s", argv[i], i + 1 < argc ? " " : "");
+	printf("\n");
+	return 0;
+}
+
+int cmd_sleep(int argc, char **argv)
+{
+	if (argc != 2)
+		return shell_usage(argv[0]);
+	/* Seconds with up to six decimals, parsed without floating point. */
+	const char *s = argv[1];
+	unsigned long long whole = 0, frac = 0;
+	int digits = 0;
+	if (!*s)
+		goto bad;
+	for (; *s >= '0' && *s <= '9'; s++)
+		whole = whole * 10 + (unsigned)(*s - '0');
+	if (*s == '.')
+		for (s++; *s >= '0' && *s <= '9'; s++)
+			if (digits < 6)
+				frac = frac * 10 + (unsigned)(*s - '0'), digits++;
+	if (*s || whole > 3600)
+		goto bad;
+	for (; digits < 6; digits++)
+		frac *= 10;
+	uint64_t us = whole * 1000000ull + frac;
+	uint64_t end = clock_ns() + us * 1000;
+	while (clock_ns() < end)
+		__asm__ volatile("pause");
+	return 0;
+bad:
+	printf("sleep: invalid time interval '%s' (seconds, at most 3600)\n", argv[1]);
+	return 2;
+}
+
+int cmd_poweroff(int argc, char **argv)
+{
+	unsigned long long st = 0;
+	if (argc > 2)
+		return shell_usage(argv[0]);
+	if (argc == 2 && !shell_parse_u64(argv[0], argv[1], &st))
+		return 2;
+	printf("vscsi: powering off\n");
+	kpoweroff((int)st);
+}
+
+int cmd_lspci(int argc, char **argv)
+{
+	if (argc != 1)
+		return shell_usage(argv[0]);
+	pci_print_list();
+	return 0;
+}

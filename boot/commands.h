@@ -1,0 +1,41 @@
+/*
+ * commands.h - the shell's command table.  Each command family lives in
+ * its own cmd_*.c file and is listed once in commands.c.
+ */
+#ifndef VSCSI_BOOT_COMMANDS_H
+#define VSCSI_BOOT_COMMANDS_H
+
+#include <stdbool.h>
+
+struct shell_command {
+	const char *name;
+	const char *usage; /* arguments, e.g. "[-s] [DEVICE]" */
+	const char *help;  /* one line */
+	int (*run)(int argc, char **argv); /* exit status, 0 = success */
+};
+
+const struct shell_command *shell_find_command(const char *name);
+int shell_run_command(char *line);
+/* Bring up the drivers (called once before the first command). */
+void shell_startup(void);
+/* Print "usage: NAME USAGE" and return 2, for bad arguments. */
+int shell_usage(const char *name);
+/* Parse a number with an optional 0x prefix and k/M/G suffix (binary).
+ * Returns false, printing why, when `s` is not a number. */
+bool shell_parse_u64(const char *cmd, const char *s, unsigned long long *out);
+
+/* Command implementations, one family per file. */
+int cmd_help(int argc, char **argv);
+int cmd_echo(int argc, char **argv);
+int cmd_sleep(int argc, char **argv);
+int cmd_poweroff(int argc, char **argv);
+int cmd_lspci(int argc, char **argv);
+/* cmd_scsi.c */
+int cmd_virtio(int argc, char **argv);
+int cmd_lsscsi(int argc, char **argv);
+int cmd_lsblk(int argc, char **argv);
+int cmd_byid(int argc, char **argv);
+int cmd_rescan(int argc, char **argv);
+int cmd_tmf(int argc, char **argv);
+
+#endif

@@ -1,0 +1,230 @@
+/*
+ * virtio.h - the virtio layer's interface to the layers above it.
+ *
+ * Layering (one way): transports (pci_modern.c, pci_legacy.c, mmio.c) sit
+ * behind `struct virtio_transport_ops`; device.c runs the one device
+ * initialisation sequence of virtio 1.2 §3.1.1 over any of them; split.c
+ * and packed.c implement one virtqueue API.  Nothing here knows SCSI.
+ *
+ * Virtqueues are not locked internally: the caller (drv/scsi) serialises
+ * all calls on one queue with its own per-queue lock.
+ */
+#ifndef VSCSI_DRV_VIRTIO_H
+#define VSCSI_DRV_VIRTIO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "vscsi/glue.h"
+
+/* Device status bits, virtio 1.2 §2.1. */
+#define VIRTIO_STATUS_ACKNOWLEDGE 1u
+#define VIRTIO_STATUS_DRIVER 2u
+#define VIRTIO_STATUS_DRIVER_OK 4u
+#define VIRTIO_STATUS_FEATURES_OK 8u
+#define VIRTIO_STATUS_NEEDS_RESET 64u
+#define VIRTIO_STATUS_FAILED 128u
+
+/* Device-independent feature bits, virtio 1.2 §6. */
+#define VIRTIO_F_NOTIFY_ON_EMPTY 24
+#define VIRTIO_F_ANY_LAYOUT 27
+#define VIRTIO_F_INDIRECT_DESC 28
+#define VIRTIO_F_EVENT_IDX 29
+#define VIRTIO_F_VERSION_1 32
+#define VIRTIO_F_ACCESS_PLATFORM 33
+#define VIRTIO_F_RING_PACKED 34
+#define VIRTIO_F_IN_ORDER 35
+#define VIRTIO_F_ORDER_PLATFORM 36
+#define VIRTIO_F_NOTIFICATION_DATA 38
+#define VIRTIO_F_RING_RESET 40
+#define VIRTIO_BIT(n) (1ull << (n))
+
+#define VIRTIO_NO_VECTOR 0xffffu
+
+/* How completions reach the driver. */
+enum virtio_intr_mode {
+	VIRTIO_INTR_AUTO = 0, /* MSI-X if the host and device can, else INTx */
+	VIRTIO_INTR_MSIX,     /* one vector per queue plus one for config */
+	VIRTIO_INTR_INTX,     /* shared line, ISR read to acknowledge */
+	VIRTIO_INTR_POLL,     /* no interrupts at all: callers poll */
+};
+
+enum virtio_transport_kind {
+	VIRTIO_TRANSPORT_PCI_MODERN,
+	VIRTIO_TRANSPORT_PCI_LEGACY,
+	VIRTIO_TRANSPORT_MMIO,
+};
+
+struct virtio_device;
+struct virtqueue;
+
+/*
+ * One transport: register access for one device.  Each implementation
+ * hides its own layout (capability structures, the legacy I/O header, the
+ * MMIO register file) and its endianness; callers see host-order values.
+ */
+struct virtio_transport_ops {
+	const char *name; /* "pci-modern", "pci-legacy", "mmio-v1", "mmio-v2" */
+	uint8_t (*get_status)(struct virtio_device *dev);
+	void (*set_status)(struct virtio_device *dev, uint8_t status);
+	/* Writes 0 and waits until the device reads back 0 (§4.1.4.3.2). */
+	int (*reset)(struct virtio_device *dev);
+	uint64_t (*get_features)(struct virtio_device *dev);
+	void (*set_features)(struct virtio_device *dev, uint64_t features);
+	/* Device-specific config, width 1, 2 or 4 bytes, host order. */
+	uint32_t (*config_read)(struct virtio_device *dev, uint32_t off, unsigned width);
+	void (*config_write)(struct virtio_device *dev, uint32_t off, unsigned width, uint32_t v);
+	/* config_generation (§2.5.1); transports without one return 0. */
+	uint32_t (*config_generation)(struct virtio_device *dev);
+	uint16_t (*queue_count)(struct virtio_device *dev); /* 0 if unknown */
+	/* Largest size of queue `idx`, 0 if the queue does not exist. */
+	uint16_t (*queue_max_size)(struct virtio_device *dev, uint16_t idx);
+	/* Program queue `idx` with `size` entries and the three areas (bus
+	 * addresses) and enable it.  `vector` is its MSI-X entry or
+	 * VIRTIO_NO_VECTOR.  Returns 0 or a negative VSCSI_E* code. */
+	int (*queue_setup)(struct virtio_device *dev, uint16_t idx, uint16_t size,
+			   uint64_t desc, uint64_t driver, uint64_t device, uint16_t vector);
+	void (*queue_notify)(struct virtio_device *dev, struct virtqueue *vq);
+	uint8_t (*isr_read)(struct virtio_device *dev); /* read-to-clear */
+	/* Route config changes to MSI-X entry `vector`; 0 or -VSCSI_EIO when
+	 * the device read back NO_VECTOR. */
+	int (*set_config_vector)(struct virtio_device *dev, uint16_t vector);
+	/* Enable/disable the MSI-X capability (PCI only; NULL elsewhere). */
+	int (*msix_setup)(struct virtio_device *dev, unsigned nvectors,
+			  const uint64_t *addr, const uint32_t *data);
+	void (*msix_disable)(struct virtio_device *dev);
+	unsigned (*msix_table_size)(struct virtio_device *dev); /* 0: none */
+};
+
+/* Called (from interrupt context or from a poller) when `vq` may have
+ * used buffers. */
+typedef void (*virtq_callback)(struct virtqueue *vq, void *arg);
+
+/* One queue the driver wants. */
+struct virtq_request {
+	uint16_t max_size; /* 0: the device's maximum */
+	virtq_callback callback;
+	void *arg;
+};
+
+/* Options the embedding OS chooses at probe time. */
+struct virtio_open_opts {
+	enum virtio_intr_mode intr;
+	bool prefer_legacy;     /* drive a transitional device through BAR0 */
+	uint64_t feature_veto;  /* bits the driver must not accept */
+};
+
+/* --- discovery and the initialisation sequence (device.c) ------------- */
+
+/* Attach to a virtio PCI function: modern capabilities unless the device
+ * has none or opts->prefer_legacy asks for the I/O BAR. */
+int virtio_pci_open(const struct vscsi_glue *glue, struct vscsi_pci_addr pci,
+		    const struct virtio_open_opts *opts, struct virtio_device **out);
+/* Attach to a virtio-mmio register window (version 1 or 2). */
+int virtio_mmio_open(const struct vscsi_glue *glue, uint64_t phys, uint32_t gsi,
+		     const struct virtio_open_opts *opts, struct virtio_device **out);
+/* The virtio device ID (8 for SCSI) the transport reported. */
+uint32_t virtio_device_id(const struct virtio_device *dev);
+
+/* Steps 1-6 of §3.1.1: reset, ACKNOWLEDGE, DRIVER, negotiate `wanted` with
+ * what the device offers (minus the veto; VERSION_1 required on modern,
+ * ACCESS_PLATFORM accepted whenever offered), FEATURES_OK and read-back.
+ * Returns 0 with the result in virtio_features(), or -VSCSI_EIO with
+ * FAILED set. */
+int virtio_negotiate(struct virtio_device *dev, uint64_t wanted);
+uint64_t virtio_offered_features(const struct virtio_device *dev);
+uint64_t virtio_features(const struct virtio_device *dev);
+static inline bool virtio_has(const struct virtio_device *dev, unsigned bit)
+{
+	return (virtio_features(dev) >> bit) & 1;
+}
+
+/* Device config reads that are consistent across config_generation. */
+int virtio_config_read(struct virtio_device *dev, uint32_t off, void *buf, uint32_t len);
+void virtio_config_write32(struct virtio_device *dev, uint32_t off, uint32_t v);
+
+/* Step 7: create `n` queues (index 0..n-1), set up interrupts as the open
+ * options asked (falling back MSI-X -> INTx -> polling), and enable them. */
+int virtio_queues_create(struct virtio_device *dev, unsigned n,
+			 const struct virtq_request *req);
+/* Step 8: DRIVER_OK. */
+void virtio_driver_ok(struct virtio_device *dev);
+/* Config-change callback (also how NEEDS_RESET is reported). */
+void virtio_set_config_callback(struct virtio_device *dev,
+				void (*cb)(struct virtio_device *, void *), void *arg);
+
+/* Full reset: status 0 and wait; afterwards no buffer is owned by the
+ * device.  Queues keep their memory; virtq_reclaim() returns the cookies
+ * that were outstanding, once each, and the queues are re-armed by
+ * virtio_reinit(), which repeats the whole sequence with the same
+ * features and queues. */
+int virtio_reset(struct virtio_device *dev);
+int virtio_reinit(struct virtio_device *dev);
+void virtio_close(struct virtio_device *dev); /* reset, free everything */
+
+uint8_t virtio_status(struct virtio_device *dev);
+bool virtio_needs_reset(struct virtio_device *dev);
+/* Service an interrupt-less device: check ISR/config and run callbacks of
+ * every queue that has used buffers.  Safe to call at any time. */
+void virtio_poll(struct virtio_device *dev);
+
+enum virtio_transport_kind virtio_transport(const struct virtio_device *dev);
+const char *virtio_transport_name(const struct virtio_device *dev);
+enum virtio_intr_mode virtio_intr_mode(const struct virtio_device *dev);
+unsigned virtio_queue_count(const struct virtio_device *dev);
+struct virtqueue *virtio_queue(struct virtio_device *dev, unsigned idx);
+const struct vscsi_glue *virtio_glue(const struct virtio_device *dev);
+/* Location for messages: "0000:00:03.0" or "mmio@0xfeb02e00". */
+const char *virtio_location(const struct virtio_device *dev);
+
+/* --- virtqueues (split.c, packed.c behind one API) ------------------- */
+
+/* One device-visible buffer: a bus address and a length (> 0). */
+struct virtq_buf {
+	uint64_t addr;
+	uint32_t len;
+};
+
+/*
+ * Queue a chain: `n_out` device-readable buffers followed by `n_in`
+ * device-writable ones, returned later with `cookie` (non-NULL).  Uses one
+ * indirect descriptor when negotiated and the chain has more than one
+ * buffer.  Nothing is visible to the device until virtq_kick().
+ * Returns 0, -VSCSI_ENOSPC (no room now), -VSCSI_EINVAL (empty chain, zero
+ * length, longer than the queue allows) or -VSCSI_EPROTO (queue broken).
+ */
+int virtq_add(struct virtqueue *vq, const struct virtq_buf *out, unsigned n_out,
+	      const struct virtq_buf *in, unsigned n_in, void *cookie);
+/* Publish everything added since the last kick and notify the device
+ * unless it asked not to be (EVENT_IDX avail_event, or NO_NOTIFY).
+ * Returns true when a notification was sent. */
+bool virtq_kick(struct virtqueue *vq);
+/*
+ * Take one used chain: 1 with *cookie and *len (bytes the device claims it
+ * wrote, clamped to the chain's writable size), 0 when none is pending,
+ * -VSCSI_EPROTO when the device wrote something impossible (unknown or
+ * duplicate id, a length beyond the buffers); the queue is then marked
+ * broken and the fault logged; a full reset recovers it.
+ */
+int virtq_get(struct virtqueue *vq, void **cookie, uint32_t *len);
+/* Ask for (true) or suppress (false) used-buffer notifications.  Enabling
+ * returns true if buffers became used meanwhile (drain again: §2.7.10). */
+bool virtq_enable_cb(struct virtqueue *vq);
+void virtq_disable_cb(struct virtqueue *vq);
+/* After virtio_reset(): hand every outstanding cookie to fn once, and
+ * return the queue to its empty state. */
+void virtq_reclaim(struct virtqueue *vq, void (*fn)(void *cookie, void *arg), void *arg);
+
+uint16_t virtq_size(const struct virtqueue *vq);
+unsigned virtq_free_count(const struct virtqueue *vq); /* chains that fit now (lower bound) */
+unsigned virtq_index(const struct virtqueue *vq);
+bool virtq_is_packed(const struct virtqueue *vq);
+bool virtq_is_broken(const struct virtqueue *vq);
+unsigned virtq_max_chain(const struct virtqueue *vq); /* longest chain accepted */
+/* Counters for `virtio` and `make bench`. */
+struct virtq_stats {
+	uint64_t added, used, kicks, kicks_suppressed, faults;
+};
+void virtq_get_stats(const struct virtqueue *vq, struct virtq_stats *out);
+
+#endif
