@@ -186,7 +186,7 @@ void shell_startup(void)
 		report_ctrl(c);
 	}
 	struct mmio_dev md[24];
-	unsigned nm = virtio_mmio_scan(md, 24);
+	unsigned nm = mmio_scan_virtio(md, 24);
 	for (unsigned i = 0; i < nm; i++) {
 		if (md[i].device_id != 8)
 			continue;

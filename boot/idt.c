@@ -129,8 +129,11 @@ static void dump_and_die(const struct isr_frame *f)
 	kprintf("backtrace:");
 	for (int i = 0; i < 8 && bp >= 0x1000 && bp < (64ull << 30) && !(bp & 7); i++) {
 		uint64_t ret = ((uint64_t *)bp)[1];
+		uint64_t next = ((uint64_t *)bp)[0];
 		kprintf(" %lx", ret);
-		bp = ((uint64_t *)bp)[0];
+		if (next <= bp)
+			break;      /* frames move up the stack, or it is not a chain */
+		bp = next;
 	}
 	kprintf("\n");
 	outb(0xF4, 0x12);      /* isa-debug-exit: QEMU status 37 */

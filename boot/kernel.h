@@ -124,7 +124,7 @@ void pci_print_list(void);
 struct mmio_dev { uint64_t base; uint32_t size; uint32_t gsi; uint32_t device_id, version; };
 /* Scan the microvm virtio-mmio window for transports with a device behind
  * them (device id != 0).  Fills up to max entries, returns how many. */
-unsigned virtio_mmio_scan(struct mmio_dev *out, unsigned max);
+unsigned mmio_scan_virtio(struct mmio_dev *out, unsigned max);
 
 /* ---- interrupts -------------------------------------------------------- */
 struct isr_frame {       /* what boot/isr.S pushes, lowest address first */
@@ -148,7 +148,9 @@ int irq_msi_alloc(void (*h)(void *), void *arg, uint64_t *addr, uint32_t *data);
  * Returns the vector, or -1. */
 int irq_attach_gsi(uint32_t gsi, bool level, bool active_low, void (*h)(void *), void *arg);
 /* Line interrupt of a PCI function: i440fx -> the interrupt-line register
- * names the ISA IRQ; q35 -> every INTx handler runs on GSIs 16-23. */
+ * names the ISA IRQ; q35 -> every INTx handler runs on GSIs 16-23.
+ * pci_init sets Interrupt Disable in every function's command register;
+ * this clears it for f, so only attached functions can assert INTx. */
 int irq_attach_pci_intx(const struct pci_func *f, void (*h)(void *), void *arg);
 void irq_detach(void (*h)(void *), void *arg);  /* removes h/arg everywhere */
 /* Map an ISA IRQ to its GSI and flags through the MADT overrides. */
@@ -186,6 +188,7 @@ long fwcfg_read_file(const char *name, void *buf, size_t len);
 /* ---- driver glue ----------------------------------------------------------- */
 struct vscsi_glue;
 const struct vscsi_glue *kernel_glue(void);
+void kernel_glue_set_log_level(int level);   /* default 2 (info) */
 
 /* ---- heap for newlib (boot/syscalls.c) --------------------------------- */
 void heap_init(size_t bytes);

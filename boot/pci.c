@@ -30,18 +30,22 @@ static unsigned n_funcs;
 static uint8_t last_bus;
 static bool bus_seen[256];
 static uint16_t seg0;          /* the one segment we scan */
+/* ECAM window: from ACPI's MCFG, or microvm's fixed one (it has no MCFG). */
+static uint64_t ecam_base;
+static uint16_t ecam_seg;
+static uint8_t ecam_bus_start, ecam_bus_end;
+#define MICROVM_ECAM_BASE 0xE0000000ull
 
 bool pci_present(void)
 {
-	return have_cf8 || acpi()->ecam_base;
+	return have_cf8 || ecam_base;
 }
 
 static volatile void *ecam_addr(uint16_t seg, uint8_t bus, uint8_t dev, uint8_t fn, uint16_t off)
 {
-	const struct acpi_info *a = acpi();
-	if (!a->ecam_base || seg != a->ecam_segment || bus < a->ecam_bus_start || bus > a->ecam_bus_end)
+	if (!ecam_base || seg != ecam_seg || bus < ecam_bus_start || bus > ecam_bus_end)
 		return NULL;
-	uint64_t addr = a->ecam_base + ((uint64_t)(bus - a->ecam_bus_start) << 20) +
+	uint64_t addr = ecam_base + ((uint64_t)(bus - ecam_bus_start) << 20) +
 			((uint64_t)dev << 15) + ((uint64_t)fn << 12) + off;
 	return (volatile void *)(uintptr_t)addr;
 }
@@ -182,6 +186,10 @@ static void add_func(uint8_t bus, uint8_t dev, uint8_t fn)
 	f->irq_line = (uint8_t)RD(f, 0x3C, 1);
 	f->irq_pin = (uint8_t)RD(f, 0x3D, 1);
 	size_bars(f);
+	/* No INTx until a driver attaches a handler (irq_attach_pci_intx):
+	 * a device the firmware left live must not storm a shared line. */
+	if (f->header_type == 0 && f->irq_pin)
+		WR(f, PCI_COMMAND, 2, RD(f, PCI_COMMAND, 2) | (1u << 10));
 
 	if (f->header_type == 1) {
 		uint8_t sec = (uint8_t)RD(f, 0x19, 1);
@@ -320,10 +328,36 @@ static void assign_bars(void)
 	}
 }
 
+/* microvm,pcie=on puts a GPEX host bridge's ECAM at 0xE0000000 but
+ * lists it in no MCFG.  Accept it only on a hardware-reduced ACPI
+ * machine without CF8, and only if a host bridge answers there. */
+static void ecam_microvm_probe(void)
+{
+	if (have_cf8 || !acpi()->hw_reduced)
+		return;
+	volatile uint32_t *id = (volatile uint32_t *)(uintptr_t)MICROVM_ECAM_BASE;
+	uint32_t v = id[0], cls = id[2] >> 16;
+	if ((v & 0xFFFF) == 0xFFFF || (v & 0xFFFF) == 0 || cls != 0x0600)
+		return;
+	ecam_base = MICROVM_ECAM_BASE;
+	ecam_seg = 0;
+	ecam_bus_start = 0;
+	ecam_bus_end = 255;
+}
+
 void pci_init(void)
 {
 	have_cf8 = cf8_probe();
-	seg0 = acpi()->ecam_base ? acpi()->ecam_segment : 0;
+	const struct acpi_info *a = acpi();
+	if (a->ecam_base) {
+		ecam_base = a->ecam_base;
+		ecam_seg = a->ecam_segment;
+		ecam_bus_start = a->ecam_bus_start;
+		ecam_bus_end = a->ecam_bus_end;
+	} else {
+		ecam_microvm_probe();
+	}
+	seg0 = ecam_base ? ecam_seg : 0;
 	if (!pci_present()) {
 		kprintf("pci: no configuration mechanism (no host bridge)\n");
 		return;
@@ -332,10 +366,13 @@ void pci_init(void)
 	funcs = page_alloc(pages);
 	if (!funcs)
 		kpanic("pci: no memory");
-	uint8_t first = acpi()->ecam_base && !have_cf8 ? acpi()->ecam_bus_start : 0;
+	uint8_t first = ecam_base && !have_cf8 ? ecam_bus_start : 0;
 	last_bus = first;
 	scan_bus(first);
-	if (needs_assignment())
+	/* Firmware that knows the machine's PCI (SeaBIOS, OVMF on pc/q35,
+	 * both with CF8) has assigned everything it could and set up the
+	 * bridge windows; redoing that would tear its windows down. */
+	if (!have_cf8 && needs_assignment())
 		assign_bars();
 }
 

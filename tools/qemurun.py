@@ -32,7 +32,8 @@ import sys
 import zlib
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BUILD = os.path.join(REPO, "build")
+# VSCSI_BUILD points everything at another build directory (make B=...).
+BUILD = os.path.abspath(os.environ.get("VSCSI_BUILD") or os.path.join(REPO, "build"))
 KERNEL = os.path.join(BUILD, "vscsi.elf")
 ESP_DIR = os.path.join(BUILD, "esp")
 EFI_APP = os.path.join(ESP_DIR, "EFI", "BOOT", "BOOTX64.EFI")

@@ -130,7 +130,7 @@ boot_pd:
 	.skip 4096 * PD_COUNT
 	.balign 16
 boot_stack:
-	.skip 65536
+	.skip 262144                   /* 256 KiB */
 boot_stack_top:
 
 	.section .note.GNU-stack, "", @progbits

@@ -122,6 +122,7 @@ struct vscsi_lun {
 	unsigned inflight;          /* commands outstanding (<= queue_depth) */
 	int name_index;             /* -1: no name */
 	bool seen;                  /* found by the scan in progress */
+	uint32_t vpd_max_xfer_blocks; /* VPD B0h MAXIMUM TRANSFER LENGTH, 0: none */
 	void *upper;                /* drv/blk's per-device state */
 };
 

@@ -203,22 +203,80 @@ void vs_decode_response(const uint8_t *resp, uint32_t sense_size, uint32_t data_
 
 /* --- submission ----------------------------------------------------------------- */
 
+/* The bytes a command transfers: its list after `sg_skip`, limited to
+ * `sg_len` when that is set.  *bad when the list cannot describe them. */
 static size_t vs_sg_total(const struct vscsi_cmd *cmd, bool *bad)
 {
-	size_t total = 0;
+	uint64_t total = 0;
 	*bad = false;
-	for (unsigned i = 0; i < cmd->sg_count; i++) {
+	if (cmd->sg_count && !cmd->sg)
+		*bad = true;
+	for (unsigned i = 0; !*bad && i < cmd->sg_count; i++) {
 		if (cmd->sg[i].len && !cmd->sg[i].addr)
 			*bad = true;
 		total += cmd->sg[i].len;
-		if (total > 0xffffffffu)
+		if (total > 0xffffffffull + cmd->sg_skip)
 			*bad = true;
 	}
-	return total;
+	if (*bad)
+		return 0;
+	if (cmd->sg_skip > total) {
+		*bad = true;
+		return 0;
+	}
+	total -= cmd->sg_skip;
+	if (cmd->sg_len) {
+		if (cmd->sg_len > total) {
+			*bad = true;
+			return 0;
+		}
+		total = cmd->sg_len;
+	}
+	return (size_t)total;
 }
 
-/* Undo the first `nseg` mappings of `rq`'s data (walking the caller's
- * list again: segment k covers the next bufs[k].len bytes). */
+/* Walks the caller's list over the command's bytes (skip, then len). */
+struct vs_sg_walk {
+	const struct vscsi_cmd *cmd;
+	unsigned i;    /* current element */
+	size_t off;    /* offset in it */
+	size_t left;   /* bytes of the command still to visit */
+};
+
+static void vs_walk_start(struct vs_sg_walk *w, const struct vscsi_cmd *cmd, size_t total)
+{
+	w->cmd = cmd;
+	w->i = 0;
+	w->off = cmd->sg_skip;
+	w->left = total;
+}
+
+/* The next piece of at most `max` bytes: its address and length (0: end). */
+static size_t vs_walk_next(struct vs_sg_walk *w, size_t max, uint8_t **va)
+{
+	while (w->left && w->i < w->cmd->sg_count && w->off >= w->cmd->sg[w->i].len) {
+		w->off -= w->cmd->sg[w->i].len;
+		w->i++;
+	}
+	if (!w->left || w->i >= w->cmd->sg_count)
+		return 0;
+	size_t n = w->cmd->sg[w->i].len - w->off;
+	if (n > w->left)
+		n = w->left;
+	if (n > max)
+		n = max;
+	*va = (uint8_t *)w->cmd->sg[w->i].addr + w->off;
+	return n;
+}
+
+static void vs_walk_advance(struct vs_sg_walk *w, size_t n)
+{
+	w->off += n;
+	w->left -= n;
+}
+
+/* Undo the first `nseg` mappings of `rq`'s data: segment k covers the next
+ * bufs[k].len bytes of the walk. */
 static void vs_unmap_data(struct vscsi_ctrl *c, struct vs_req *rq, const struct vscsi_cmd *cmd,
 			  unsigned nseg)
 {
@@ -226,47 +284,46 @@ static void vs_unmap_data(struct vscsi_ctrl *c, struct vs_req *rq, const struct 
 	if (!g->dma_unmap || !nseg)
 		return;
 	struct virtq_buf *seg = rq->dma_dir == VSCSI_DMA_TO_DEVICE ? &rq->bufs[1] : &rq->bufs[2];
-	unsigned k = 0, i = 0;
-	size_t off = 0;
-	while (k < nseg && i < cmd->sg_count) {
-		if (off >= cmd->sg[i].len) {
-			i++;
-			off = 0;
-			continue;
-		}
-		g->dma_unmap(g->ctx, (uint8_t *)cmd->sg[i].addr + off, seg[k].addr, seg[k].len,
-			     rq->dma_dir);
-		off += seg[k].len;
-		k++;
+	struct vs_sg_walk w;
+	vs_walk_start(&w, cmd, cmd->data_len);
+	for (unsigned k = 0; k < nseg; k++) {
+		/* Mapping walked the same way, so segment k starts here and
+		 * never spans two list elements. */
+		uint8_t *va;
+		size_t n = vs_walk_next(&w, seg[k].len, &va);
+		if (!n)
+			break;
+		g->dma_unmap(g->ctx, va, seg[k].addr, seg[k].len, rq->dma_dir);
+		vs_walk_advance(&w, n);
 	}
 }
 
 static int vs_map_data(struct vscsi_ctrl *c, struct vs_req *rq, const struct vscsi_cmd *cmd,
-		       struct virtq_buf *seg, unsigned max_segs)
+		       size_t total, struct virtq_buf *seg, unsigned max_segs)
 {
 	const struct vscsi_glue *g = c->glue;
+	struct vs_sg_walk w;
 	unsigned n = 0;
-	for (unsigned i = 0; i < cmd->sg_count; i++) {
-		uint8_t *va = cmd->sg[i].addr;
-		size_t left = cmd->sg[i].len;
-		while (left) {
-			if (n == max_segs) {
-				vs_unmap_data(c, rq, cmd, n);
-				return -VSCSI_E2BIG;
-			}
-			size_t want = left > 0x40000000u ? 0x40000000u : left;
-			uint64_t bus = 0;
-			size_t got = g->dma_map(g->ctx, va, want, rq->dma_dir, &bus);
-			if (got == 0 || got > want) {
-				vs_unmap_data(c, rq, cmd, n);
-				return -VSCSI_EFAULT;
-			}
-			seg[n].addr = bus;
-			seg[n].len = (uint32_t)got;
-			n++;
-			va += got;
-			left -= got;
+	vs_walk_start(&w, cmd, total);
+	for (;;) {
+		uint8_t *va;
+		size_t want = vs_walk_next(&w, 0x40000000u, &va);
+		if (!want)
+			break;
+		if (n == max_segs) {
+			vs_unmap_data(c, rq, cmd, n);
+			return -VSCSI_E2BIG;
 		}
+		uint64_t bus = 0;
+		size_t got = g->dma_map(g->ctx, va, want, rq->dma_dir, &bus);
+		if (got == 0 || got > want) {
+			vs_unmap_data(c, rq, cmd, n);
+			return -VSCSI_EFAULT;
+		}
+		seg[n].addr = bus;
+		seg[n].len = (uint32_t)got;
+		n++;
+		vs_walk_advance(&w, got);
 	}
 	return (int)n;
 }
@@ -360,6 +417,8 @@ int vs_submit(struct vscsi_ctrl *c, unsigned target, unsigned lun_id, struct vsc
 	rq->lun_id = (uint16_t)lun_id;
 	rq->timed_out = false;
 	rq->dma_dir = cmd->dir == VSCSI_DATA_TO_DEVICE ? VSCSI_DMA_TO_DEVICE : VSCSI_DMA_FROM_DEVICE;
+	cmd->data_len = (uint32_t)total; /* the unmap walk uses it */
+	cmd->queue_used = (uint16_t)(q - c->rq);
 
 	struct virtio_scsi_cmd_req *h = (struct virtio_scsi_cmd_req *)rq->hdr;
 	vs_memset(rq->hdr, 0, c->req_size);
@@ -376,7 +435,7 @@ int vs_submit(struct vscsi_ctrl *c, unsigned target, unsigned lun_id, struct vsc
 	unsigned n_out, n_in;
 	int nseg = 0;
 	if (cmd->dir == VSCSI_DATA_TO_DEVICE) {
-		nseg = vs_map_data(c, rq, cmd, &b[1], q->max_segs);
+		nseg = vs_map_data(c, rq, cmd, total, &b[1], q->max_segs);
 		if (nseg >= 0) {
 			b[0] = (struct virtq_buf){ rq->hdr_bus, c->req_size };
 			b[1 + nseg] = (struct virtq_buf){ rq->resp_bus, c->resp_size };
@@ -385,7 +444,7 @@ int vs_submit(struct vscsi_ctrl *c, unsigned target, unsigned lun_id, struct vsc
 		}
 	} else {
 		if (cmd->dir == VSCSI_DATA_FROM_DEVICE)
-			nseg = vs_map_data(c, rq, cmd, &b[2], q->max_segs);
+			nseg = vs_map_data(c, rq, cmd, total, &b[2], q->max_segs);
 		b[0] = (struct virtq_buf){ rq->hdr_bus, c->req_size };
 		b[1] = (struct virtq_buf){ rq->resp_bus, c->resp_size };
 		n_out = 1;

@@ -8,7 +8,7 @@
  * the device: spec-and-linux §8.1-2).  Multi-byte fields are little-endian
  * on the modern interface; the legacy interface is guest-endian, which is
  * little-endian on every host this driver runs on (x86-64).  Read and
- * write them with vs_le*/vs_put_le* only.
+ * write them with the vs_le and vs_put_le accessors only.
  */
 #ifndef VSCSI_DRV_SCSI_WIRE_H
 #define VSCSI_DRV_SCSI_WIRE_H

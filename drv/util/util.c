@@ -94,12 +94,14 @@ int vs_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 			continue;
 		}
 		fmt++;
-		bool left = false, zero = false;
+		bool left = false, zero = false, alt = false;
 		for (;; fmt++) {
 			if (*fmt == '-')
 				left = true;
 			else if (*fmt == '0')
 				zero = true;
+			else if (*fmt == '#')
+				alt = true;
 			else
 				break;
 		}
@@ -155,6 +157,11 @@ int vs_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 				u = (unsigned short)u;
 			else if (lng == -2)
 				u = (unsigned char)u;
+			if (alt && (*fmt == 'x' || *fmt == 'X') && u) {
+				put(&o, '0');
+				put(&o, *fmt);
+				width = width > 2 ? width - 2 : 0;
+			}
 			put_num(&o, u, *fmt == 'u' ? 10 : *fmt == 'o' ? 8 : 16, *fmt == 'X', false,
 				width, zero, left);
 			break;

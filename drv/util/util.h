@@ -27,7 +27,7 @@ size_t vs_strlen(const char *s);
 /* Copy at most n-1 bytes and terminate; returns dst. */
 char *vs_strlcpy(char *dst, const char *src, size_t n);
 
-/* A small vsnprintf: %d %i %u %x %X %o %c %s %p %% with flags '-' '0',
+/* A small vsnprintf: %d %i %u %x %X %o %c %s %p %% with flags '-' '0' '#',
  * width, precision for %s, and length modifiers hh h l ll z.  Always
  * terminates; returns the length it would have written. */
 int vs_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);

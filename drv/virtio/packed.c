@@ -53,6 +53,12 @@ static void packed_reset(struct virtqueue *vq)
 	p->used_wrap = true;
 	p->kick_pos = 0;
 	p->kick_wrap = true;
+	/* With EVENT_IDX ask for an interrupt at the first used descriptor
+	 * (desc mode) rather than for every one. */
+	if (vq->event_idx && vq->cb_enabled) {
+		vq_wr16(p->driver_event + E_OFF_WRAP, 0x8000);
+		vq_wr16(p->driver_event + E_FLAGS, VRING_PACKED_EVENT_DESC);
+	}
 }
 
 /* §2.8.1: a descriptor is available when AVAIL equals the driver's wrap
@@ -142,14 +148,14 @@ static uint32_t lap_pos(const struct virtqueue *vq, uint16_t pos, bool wrap)
 static bool packed_publish(struct virtqueue *vq)
 {
 	struct vq_packed *p = &vq->u.packed;
-	/* §2.8.21.3: the rest of each chain before its first flags. */
+	/* §2.8.21: the rest of each chain before its first flags. */
 	vs_wmb();
 	for (unsigned i = 0; i < vq->nadded; i++) {
 		struct vq_slot *s = &vq->slots[vq->added[i]];
 		vq_wr16(p->desc + (size_t)s->head * VRING_DESC_SIZE + D_FLAGS, s->head_flags);
 	}
-	/* §2.8.21.3.1: read the device's suppression only after the flags
-	 * stores are visible. */
+	/* §2.8.21.3: read the device's suppression only after the flags
+	 * stores are visible (store-load barrier). */
 	vs_mb();
 	uint32_t cycle = 2u * vq->size;
 	uint32_t old = lap_pos(vq, p->kick_pos, p->kick_wrap);
@@ -196,14 +202,14 @@ static int packed_get(struct virtqueue *vq, void **cookie, uint32_t *len)
 	volatile uint8_t *d = p->desc + (size_t)p->next_used * VRING_DESC_SIZE;
 	if (!is_used(p, vq_rd16(d + D_FLAGS)))
 		return 0;
-	/* §2.8.21.4: id and len only after the flags said "used". */
+	/* §2.8.22: id and len only after the flags said "used". */
 	vs_rmb();
 	uint16_t id = vq_rd16(d + D_ID);
 	uint32_t ulen = vq_rd32(d + D_LEN);
 	int rc = virtq_complete_slot(vq, id, ulen, cookie, len);
 	if (rc)
 		return rc;
-	/* §2.8.7: the device wrote one descriptor for the chain; the next used
+	/* §2.8.6: the device wrote one descriptor for the chain; the next used
 	 * one follows the whole chain's length. */
 	uint16_t n = vq->slots[id].ndesc;
 	uint32_t next = (uint32_t)p->next_used + n;

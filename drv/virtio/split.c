@@ -180,7 +180,7 @@ static int split_get(struct virtqueue *vq, void **cookie, uint32_t *len)
 	s->free_head = (uint16_t)id;
 	virtq_release_slot(vq, (uint16_t)id);
 	s->last_used++;
-	/* §2.7.10: keep used_event at the next entry we expect, so the device
+	/* §2.7.7: keep used_event at the next entry we expect, so the device
 	 * interrupts for the next completion and not 65536 later. */
 	if (vq->event_idx && vq->cb_enabled)
 		vq_wr16(used_event(s, vq->size), s->last_used);
@@ -194,7 +194,7 @@ static bool split_enable_cb(struct virtqueue *vq)
 		vq_wr16(used_event(s, vq->size), s->last_used);
 	else
 		vq_wr16(s->avail + AVAIL_FLAGS, 0);
-	/* §2.7.10: re-check after re-arming, or a completion that raced
+	/* §2.7.14: re-check after re-arming, or a completion that raced
 	 * with the store would wait for the next one. */
 	vs_mb();
 	return split_has_used(vq);
@@ -204,7 +204,7 @@ static void split_disable_cb(struct virtqueue *vq)
 {
 	struct vq_split *s = &vq->u.split;
 	if (vq->event_idx) {
-		/* avail.flags must stay 0 with EVENT_IDX (§2.7.7.2); park
+		/* avail.flags must stay 0 with EVENT_IDX (§2.7.7); park
 		 * used_event as far behind as it can be instead. */
 		vq_wr16(used_event(s, vq->size), (uint16_t)(s->last_used - 1));
 	} else {

@@ -58,6 +58,7 @@ struct virtio_device {
 	struct virtio_open_opts opts;
 	char location[32];
 	uint32_t device_id;
+	bool is_pci; /* t.pci is valid (PCI config space reachable) */
 
 	uint64_t wanted;    /* what the caller asked virtio_negotiate() for */
 	uint64_t offered;   /* what the device offered */

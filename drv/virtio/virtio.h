@@ -81,7 +81,9 @@ struct virtio_transport_ops {
 	uint16_t (*queue_max_size)(struct virtio_device *dev, uint16_t idx);
 	/* Program queue `idx` with `size` entries and the three areas (bus
 	 * addresses) and enable it.  `vector` is its MSI-X entry or
-	 * VIRTIO_NO_VECTOR.  Returns 0 or a negative VSCSI_E* code. */
+	 * VIRTIO_NO_VECTOR.  Returns 0 or a negative VSCSI_E* code;
+	 * -VSCSI_EIO means exactly "the device read the vector back as
+	 * NO_VECTOR" (the caller then falls back to another interrupt mode). */
 	int (*queue_setup)(struct virtio_device *dev, uint16_t idx, uint16_t size,
 			   uint64_t desc, uint64_t driver, uint64_t device, uint16_t vector);
 	void (*queue_notify)(struct virtio_device *dev, struct virtqueue *vq);
@@ -94,6 +96,13 @@ struct virtio_transport_ops {
 			  const uint64_t *addr, const uint32_t *data);
 	void (*msix_disable)(struct virtio_device *dev);
 	unsigned (*msix_table_size)(struct virtio_device *dev); /* 0: none */
+	/* The virtio 0.9.5 ("legacy") interface: no FEATURES_OK step, 32
+	 * feature bits, guest-endian fields, contiguous 4096-aligned rings,
+	 * used.len not trusted.  (pci-legacy, mmio-v1) */
+	bool legacy;
+	/* The queue size cannot be lowered: rings take the device's size
+	 * (legacy PCI). */
+	bool fixed_queue_size;
 };
 
 /* Called (from interrupt context or from a poller) when `vq` may have
@@ -102,9 +111,13 @@ typedef void (*virtq_callback)(struct virtqueue *vq, void *arg);
 
 /* One queue the driver wants. */
 struct virtq_request {
-	uint16_t max_size; /* 0: the device's maximum */
+	uint16_t max_size; /* 0: the device's maximum (legacy PCI: always it) */
 	virtq_callback callback;
 	void *arg;
+	/* Entries per indirect table when INDIRECT_DESC is negotiated (one
+	 * table per ring slot, preallocated): 0 = 128; capped at the queue
+	 * size.  Longer chains fall back to direct descriptors. */
+	uint16_t indirect_max;
 };
 
 /* Options the embedding OS chooses at probe time. */
@@ -120,9 +133,17 @@ struct virtio_open_opts {
  * has none or opts->prefer_legacy asks for the I/O BAR. */
 int virtio_pci_open(const struct vscsi_glue *glue, struct vscsi_pci_addr pci,
 		    const struct virtio_open_opts *opts, struct virtio_device **out);
-/* Attach to a virtio-mmio register window (version 1 or 2). */
+/* Attach to a virtio-mmio register window (version 1 or 2).  `gsi` is
+ * the interrupt line (VSCSI_IRQ_LINE with is_pci false). */
 int virtio_mmio_open(const struct vscsi_glue *glue, uint64_t phys, uint32_t gsi,
 		     const struct virtio_open_opts *opts, struct virtio_device **out);
+/* Probe `slots` virtio-mmio windows at base + i * stride (microvm:
+ * 0xFEB00000, stride 0x200, 24 slots; QEMU passes no addresses to a PVH
+ * kernel).  Calls found() for each slot holding a device (magic "virt",
+ * version 1 or 2, device ID not 0); open it and check virtio_device_id().
+ * Returns the number found, or a negative code. */
+int virtio_mmio_scan(const struct vscsi_glue *glue, uint64_t base, unsigned slots, uint32_t stride,
+		     void (*found)(uint64_t phys, unsigned slot, void *arg), void *arg);
 /* The virtio device ID (8 for SCSI) the transport reported. */
 uint32_t virtio_device_id(const struct virtio_device *dev);
 
@@ -139,7 +160,11 @@ static inline bool virtio_has(const struct virtio_device *dev, unsigned bit)
 	return (virtio_features(dev) >> bit) & 1;
 }
 
-/* Device config reads that are consistent across config_generation. */
+/* Device config reads that are consistent across config_generation.
+ * Fields are read with their natural width (aligned 4-byte pieces where
+ * possible) and stored into buf in little-endian byte order, whatever the
+ * transport (legacy guest-endian values are converted).  0, or
+ * -VSCSI_EPROTO when the generation never settles. */
 int virtio_config_read(struct virtio_device *dev, uint32_t off, void *buf, uint32_t len);
 void virtio_config_write32(struct virtio_device *dev, uint32_t off, uint32_t v);
 
@@ -147,7 +172,8 @@ void virtio_config_write32(struct virtio_device *dev, uint32_t off, uint32_t v);
  * options asked (falling back MSI-X -> INTx -> polling), and enable them. */
 int virtio_queues_create(struct virtio_device *dev, unsigned n,
 			 const struct virtq_request *req);
-/* Step 8: DRIVER_OK. */
+/* Step 8: DRIVER_OK; then sends the notifications for buffers that were
+ * kicked before it (they were published, not announced). */
 void virtio_driver_ok(struct virtio_device *dev);
 /* Config-change callback (also how NEEDS_RESET is reported). */
 void virtio_set_config_callback(struct virtio_device *dev,
@@ -157,7 +183,10 @@ void virtio_set_config_callback(struct virtio_device *dev,
  * device.  Queues keep their memory; virtq_reclaim() returns the cookies
  * that were outstanding, once each, and the queues are re-armed by
  * virtio_reinit(), which repeats the whole sequence with the same
- * features and queues. */
+ * features and queues, up to and including DRIVER_OK (so config writes
+ * such as cdb_size come after it, and event buffers are re-posted after
+ * it).  A reset that does not complete returns -VSCSI_ETIMEDOUT and the
+ * queues stay owned by the device (reclaim refuses). */
 int virtio_reset(struct virtio_device *dev);
 int virtio_reinit(struct virtio_device *dev);
 void virtio_close(struct virtio_device *dev); /* reset, free everything */
@@ -191,7 +220,8 @@ struct virtq_buf {
  * indirect descriptor when negotiated and the chain has more than one
  * buffer.  Nothing is visible to the device until virtq_kick().
  * Returns 0, -VSCSI_ENOSPC (no room now), -VSCSI_EINVAL (empty chain, zero
- * length, longer than the queue allows) or -VSCSI_EPROTO (queue broken).
+ * length, longer than the queue allows), -VSCSI_EPROTO (queue broken) or
+ * -VSCSI_ENODEV (the device was reset: reclaim, then virtio_reinit).
  */
 int virtq_add(struct virtqueue *vq, const struct virtq_buf *out, unsigned n_out,
 	      const struct virtq_buf *in, unsigned n_in, void *cookie);
@@ -201,26 +231,38 @@ int virtq_add(struct virtqueue *vq, const struct virtq_buf *out, unsigned n_out,
 bool virtq_kick(struct virtqueue *vq);
 /*
  * Take one used chain: 1 with *cookie and *len (bytes the device claims it
- * wrote, clamped to the chain's writable size), 0 when none is pending,
- * -VSCSI_EPROTO when the device wrote something impossible (unknown or
- * duplicate id, a length beyond the buffers); the queue is then marked
- * broken and the fault logged; a full reset recovers it.
+ * wrote, never more than the chain's writable size), 0 when none is
+ * pending, -VSCSI_EPROTO when the device wrote something impossible
+ * (unknown or duplicate id, used.idx beyond what is in flight, a length
+ * beyond the writable buffers); the queue is then marked broken and the
+ * fault logged; a full reset recovers it.  On the legacy interfaces an
+ * over-long length is clamped instead (the spec tells drivers to ignore
+ * used.len there), so callers should not trust it on legacy.
  */
 int virtq_get(struct virtqueue *vq, void **cookie, uint32_t *len);
 /* Ask for (true) or suppress (false) used-buffer notifications.  Enabling
- * returns true if buffers became used meanwhile (drain again: §2.7.10). */
+ * returns true if buffers became used meanwhile (drain again: §2.7.14). */
 bool virtq_enable_cb(struct virtqueue *vq);
 void virtq_disable_cb(struct virtqueue *vq);
+/* True when virtq_get() would return something (a cheap peek at the
+ * ring; may race benignly with a concurrent virtq_get). */
+bool virtq_has_used(struct virtqueue *vq);
 /* After virtio_reset(): hand every outstanding cookie to fn once, and
- * return the queue to its empty state. */
+ * return the queue to its empty state.  Refused (logged, nothing done)
+ * while the device still owns the ring. */
 void virtq_reclaim(struct virtqueue *vq, void (*fn)(void *cookie, void *arg), void *arg);
 
 uint16_t virtq_size(const struct virtqueue *vq);
-unsigned virtq_free_count(const struct virtqueue *vq); /* chains that fit now (lower bound) */
+/* Free descriptors: the number of chains that fit now when each takes one
+ * descriptor (any chain that goes indirect, or a single buffer); a direct
+ * chain of k buffers takes k. */
+unsigned virtq_free_count(const struct virtqueue *vq);
 unsigned virtq_index(const struct virtqueue *vq);
 bool virtq_is_packed(const struct virtqueue *vq);
 bool virtq_is_broken(const struct virtqueue *vq);
 unsigned virtq_max_chain(const struct virtqueue *vq); /* longest chain accepted */
+/* Longest chain that takes a single descriptor (0: no indirect). */
+unsigned virtq_indirect_max(const struct virtqueue *vq);
 /* Counters for `virtio` and `make bench`. */
 struct virtq_stats {
 	uint64_t added, used, kicks, kicks_suppressed, faults;

@@ -45,7 +45,7 @@ static void alloc_indirect(struct virtqueue *vq, const struct virtq_request *req
 {
 	const struct vscsi_glue *g = vq->dev->glue;
 	unsigned want = req && req->indirect_max ? req->indirect_max : VIRTQ_INDIRECT_DEFAULT;
-	/* A chain never exceeds the queue size, indirect or not (§2.7.5.3.1
+	/* A chain never exceeds the queue size, indirect or not (§2.7.5
 	 * read strictly), and QEMU accepts at most 1024 elements per chain. */
 	want = VS_MIN(want, (unsigned)vq->size);
 	want = VS_MIN(want, 1024u);
@@ -147,7 +147,7 @@ int virtq_complete_slot(struct virtqueue *vq, uint32_t id, uint32_t len, void **
 		return virtq_fault(vq, "device returned id %u, which is %s", id,
 				   s->state == VQ_SLOT_ADDED ? "not yet published" : "not in flight");
 	if (len > s->in_bytes) {
-		/* virtio 1.2 §2.7.8.2 / §2.8.6: len is the number of bytes
+		/* virtio 1.2 §2.7.8 / §2.8.6: len is the number of bytes
 		 * written into the device-writable part; more than that part
 		 * holds is impossible.  Legacy devices are known to report odd
 		 * lengths and the spec tells drivers to ignore them there. */
@@ -195,7 +195,7 @@ int virtq_add(struct virtqueue *vq, const struct virtq_buf *out, unsigned n_out,
 			return -VSCSI_EINVAL;
 		in_bytes += in[i].len;
 	}
-	/* §2.7.5.3.1: the total length of a chain stays below 2^32. */
+	/* §2.7.5: the total length of a chain stays below 2^32. */
 	if (bytes + in_bytes > 0xffffffffull)
 		return -VSCSI_EINVAL;
 	struct vq_chain c = { out, in, n_out, n_in, (uint32_t)in_bytes, cookie };
@@ -226,7 +226,7 @@ bool virtq_kick(struct virtqueue *vq)
 	vq->inflight = (uint16_t)(vq->inflight + vq->nadded);
 	bool need = vq->ring->publish(vq);
 	vq->nadded = 0;
-	/* §3.1.1 / §2.9: no available-buffer notification before DRIVER_OK;
+	/* §3.1.1: no available-buffer notification before DRIVER_OK;
 	 * the buffers are published and virtio_driver_ok() sends it. */
 	if (!vq->dev->driver_ok) {
 		vq->kick_deferred = true;
@@ -292,7 +292,7 @@ void virtq_disable_cb(struct virtqueue *vq)
 void virtq_reclaim(struct virtqueue *vq, void (*fn)(void *cookie, void *arg), void *arg)
 {
 	if (vq->live) {
-		/* §2.7.13.x Device Cleanup: buffers come back only after a reset. */
+		/* §3.3.1 Device Cleanup: buffers come back only after a reset. */
 		vs_log(vq->dev->glue, VS_LOG_ERR,
 		       "virtio %s: queue %u: reclaim refused, the device still owns the ring",
 		       vq->dev->location, vq->index);

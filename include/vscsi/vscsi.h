@@ -217,6 +217,8 @@ struct vscsi_cmd {
 	enum vscsi_data_dir dir;
 	const struct vscsi_sg *sg;  /* data buffer pieces; NULL with dir NONE */
 	unsigned sg_count;
+	size_t sg_skip;             /* bytes at the start of `sg` not to use (0: none) */
+	size_t sg_len;              /* bytes to transfer after the skip (0: all the rest) */
 	uint8_t *sense;             /* NULL: not wanted */
 	uint32_t sense_cap;
 	uint16_t queue;             /* request queue index (0..), or VSCSI_QUEUE_ANY */
@@ -232,6 +234,7 @@ struct vscsi_cmd {
 	uint32_t resid;             /* data bytes not transferred (clamped) */
 	uint32_t data_len;          /* data bytes in the request */
 	uint64_t tag;               /* the unique id the command was sent with */
+	uint16_t queue_used;        /* request queue it went to (0..) */
 	uint64_t duration_ns;
 
 	/* --- private ---------------------------------------------------------- */

@@ -1,0 +1,520 @@
+/*
+ * disk.c - block requests on disks and CD-ROMs: split into SCSI commands
+ * within the device's limits, at most VSCSI_BLK_WINDOW of them in flight
+ * per request, joined into one completion; failed commands retried when
+ * the device says the command did not run (unit attention, BUSY, reset);
+ * blocking wrappers with the controller's timeout.
+ *
+ * Requests that cannot go on right now (no free slot, backoff after BUSY)
+ * wait on a list that vscsi_blk_poll() works through; nothing here
+ * allocates memory on the I/O path.
+ */
+#include "blk/blk_internal.h"
+
+#define VS_WS_DEFAULT_MAX 0x400000u /* WRITE SAME blocks per command when unlimited */
+
+static struct vscsi_blk_req *vs_stalled; /* requests waiting for a slot or a backoff */
+
+bool vscsi_blk_is_block(const struct vscsi_lun *dev)
+{
+	if (!dev)
+		return false;
+	switch (vscsi_lun_info(dev)->type) {
+	case SCSI_TYPE_DISK:
+	case SCSI_TYPE_CDROM:
+	case SCSI_TYPE_WORM:
+	case SCSI_TYPE_OPTICAL:
+	case SCSI_TYPE_RBC:
+		return true;
+	default:
+		return false;
+	}
+}
+
+struct vs_blk_dev *vs_blk_state(struct vscsi_lun *dev)
+{
+	void **up = vs_lun_upper(dev);
+	if (!*up) {
+		const struct vscsi_glue *g = vs_ctrl_glue(vscsi_lun_ctrl(dev));
+		uint64_t bus;
+		*up = g->dma_alloc(g->ctx, sizeof(struct vs_blk_dev), 64, &bus);
+	}
+	return *up;
+}
+
+int vscsi_blk_get_info(struct vscsi_lun *dev, struct vscsi_blk_info *o)
+{
+	if (!dev || !o)
+		return -VSCSI_EINVAL;
+	const struct vscsi_lun_info *i = vscsi_lun_info(dev);
+	if (i->gone)
+		return -VSCSI_ENODEV;
+	if (!vscsi_blk_is_block(dev))
+		return -VSCSI_EOPNOTSUPP;
+	vs_memset(o, 0, sizeof(*o));
+	o->blocks = i->medium ? i->blocks : 0;
+	o->block_size = i->block_size;
+	o->phys_block_size = i->phys_block_size;
+	o->read_only = i->read_only;
+	o->removable = i->removable;
+	o->medium = i->medium;
+	o->cdrom = i->type == SCSI_TYPE_CDROM || i->type == SCSI_TYPE_WORM;
+	o->discard = (i->unmap_supported && i->max_unmap_blocks && i->max_unmap_descriptors) ||
+		     i->ws16_unmap;
+	o->fua = i->dpofua;
+	o->max_transfer_bytes = i->max_transfer_bytes;
+	return 0;
+}
+
+uint64_t vscsi_blk_size_bytes(struct vscsi_lun *dev)
+{
+	struct vscsi_blk_info bi;
+	if (vscsi_blk_get_info(dev, &bi) < 0)
+		return 0;
+	return bi.blocks * bi.block_size;
+}
+
+/* --- the stall list ------------------------------------------------------- */
+
+static void vs_stall(struct vscsi_blk_req *req)
+{
+	if (req->stalled)
+		return;
+	req->stalled = true;
+	req->stall_next = vs_stalled;
+	vs_stalled = req;
+}
+
+static void vs_unstall(struct vscsi_blk_req *req)
+{
+	if (!req->stalled)
+		return;
+	for (struct vscsi_blk_req **pp = &vs_stalled; *pp; pp = &(*pp)->stall_next) {
+		if (*pp == req) {
+			*pp = req->stall_next;
+			break;
+		}
+	}
+	req->stalled = false;
+	req->stall_next = NULL;
+}
+
+/* --- building and sending commands ------------------------------------------- */
+
+static void vs_piece_done(struct vscsi_cmd *cmd);
+
+static uint64_t vs_discard_max(const struct vscsi_lun_info *i, bool *use_unmap)
+{
+	*use_unmap = i->unmap_supported && i->max_unmap_blocks && i->max_unmap_descriptors;
+	if (*use_unmap)
+		return i->max_unmap_blocks;
+	uint64_t m = i->max_write_same_blocks ? i->max_write_same_blocks : VS_WS_DEFAULT_MAX;
+	return m > 0xffffffffu ? 0xffffffffu : m;
+}
+
+/* Fill `p` with the next command of `req`; returns 0, or a negative code
+ * when the request cannot be cut (nothing was taken from it). */
+static int vs_build_piece(struct vscsi_blk_req *req, struct vscsi_blk_piece *p)
+{
+	struct vscsi_lun *dev = req->dev;
+	const struct vscsi_lun_info *info = vscsi_lun_info(dev);
+	struct vscsi_cmd *cmd = &p->cmd;
+	vs_memset(cmd, 0, sizeof(*cmd));
+	cmd->cdb = p->cdb;
+	cmd->queue = VSCSI_QUEUE_ANY;
+	cmd->sense = p->sense;
+	cmd->sense_cap = sizeof(p->sense);
+	cmd->done = vs_piece_done;
+	cmd->arg = p;
+	p->req = req;
+	p->retries = 0;
+	p->resubmit = false;
+	p->lba = req->next_lba;
+
+	switch (req->op) {
+	case VSCSI_BLK_FLUSH:
+		/* Whole device: LBA 0, 0 blocks (SBC-3 §5.22). */
+		cmd->cdb_len = (uint8_t)scsi_cdb_sync_cache10(p->cdb, 0, 0);
+		cmd->dir = VSCSI_DATA_NONE;
+		p->blocks = 0;
+		req->left = 0;
+		return 0;
+	case VSCSI_BLK_READ:
+	case VSCSI_BLK_WRITE: {
+		uint64_t n = vs_blk_piece_blocks(req->sg, req->sg_count, req->next_byte, req->left,
+						 info->block_size, info->max_transfer_bytes,
+						 info->max_segments);
+		if (n > 0xffffffffu)
+			n = 0xffffffffu;
+		if (!n)
+			return -VSCSI_E2BIG;
+		bool write = req->op == VSCSI_BLK_WRITE;
+		cmd->cdb_len = (uint8_t)scsi_cdb_rw(p->cdb, write, req->next_lba, (uint32_t)n,
+						    write && (req->flags & VSCSI_BLK_FUA));
+		cmd->dir = write ? VSCSI_DATA_TO_DEVICE : VSCSI_DATA_FROM_DEVICE;
+		cmd->sg = req->sg;
+		cmd->sg_count = req->sg_count;
+		cmd->sg_skip = req->next_byte;
+		cmd->sg_len = (size_t)(n * info->block_size);
+		p->blocks = (uint32_t)n;
+		req->next_byte += (size_t)(n * info->block_size);
+		req->next_lba += n;
+		req->left -= n;
+		return 0;
+	}
+	case VSCSI_BLK_DISCARD: {
+		bool unmap;
+		uint64_t n = vs_discard_max(info, &unmap);
+		if (n > req->left)
+			n = req->left;
+		if (unmap) {
+			struct scsi_unmap_range r = { req->next_lba, (uint32_t)n };
+			size_t len = scsi_unmap_params(p->param, sizeof(p->param), &r, 1);
+			cmd->cdb_len = (uint8_t)scsi_cdb_unmap(p->cdb, (uint16_t)len);
+			p->param_sg = (struct vscsi_sg){ p->param, len };
+		} else {
+			struct vs_blk_dev *st = vs_blk_state(dev);
+			if (!st || !st->zero_block)
+				return -VSCSI_ENOMEM;
+			cmd->cdb_len = (uint8_t)scsi_cdb_write_same16(p->cdb, req->next_lba,
+								      (uint32_t)n, true);
+			p->param_sg = (struct vscsi_sg){ st->zero_block, info->block_size };
+		}
+		cmd->dir = VSCSI_DATA_TO_DEVICE;
+		cmd->sg = &p->param_sg;
+		cmd->sg_count = 1;
+		p->blocks = (uint32_t)n;
+		req->next_lba += n;
+		req->left -= n;
+		return 0;
+	}
+	}
+	return -VSCSI_EINVAL;
+}
+
+/* Put a built piece back into the request's remainder (submission failed
+ * before the device saw it). */
+static void vs_unbuild_piece(struct vscsi_blk_req *req, struct vscsi_blk_piece *p)
+{
+	if (req->op == VSCSI_BLK_FLUSH) {
+		req->left = 1;
+		return;
+	}
+	req->next_lba -= p->blocks;
+	req->left += p->blocks;
+	if (req->op != VSCSI_BLK_DISCARD)
+		req->next_byte -= (size_t)p->blocks * vscsi_lun_info(req->dev)->block_size;
+}
+
+static int vs_send_piece(struct vscsi_blk_req *req, struct vscsi_blk_piece *p)
+{
+	int r = vscsi_lun_submit(req->dev, &p->cmd, VSCSI_SUBMIT_NO_KICK);
+	if (r == 0) {
+		p->busy = true;
+		p->resubmit = false;
+		req->inflight++;
+		req->commands++;
+	}
+	return r;
+}
+
+static void vs_finish(struct vscsi_blk_req *req)
+{
+	vs_unstall(req);
+	req->finished = true;
+	if (req->done)
+		req->done(req);
+}
+
+static void vs_fail(struct vscsi_blk_req *req, int err, const struct vscsi_cmd *cmd)
+{
+	if (req->result)
+		return;
+	req->result = err;
+	if (cmd && cmd->sense_len) {
+		uint32_t n = cmd->sense_len < sizeof(req->sense) ? cmd->sense_len : sizeof(req->sense);
+		vs_memcpy(req->sense, cmd->sense, n);
+		req->sense_len = n;
+	}
+}
+
+/*
+ * Move `req` on: resend pieces whose backoff is over, cut and send new
+ * pieces while the window has room, and finish it when nothing is left
+ * anywhere.  Returns true if anything was sent (the caller kicks).
+ */
+static bool vs_progress(struct vscsi_blk_req *req, uint64_t now)
+{
+	bool sent = false, waiting = false;
+	for (unsigned i = 0; i < VSCSI_BLK_WINDOW; i++) {
+		struct vscsi_blk_piece *p = &req->piece[i];
+		if (!p->resubmit)
+			continue;
+		if (req->result) {
+			p->resubmit = false; /* the request failed: no more retries */
+			continue;
+		}
+		if (now < p->not_before) {
+			waiting = true;
+			continue;
+		}
+		int r = vs_send_piece(req, p);
+		if (r == 0)
+			sent = true;
+		else if (r == -VSCSI_EAGAIN)
+			waiting = true;
+		else {
+			p->resubmit = false;
+			vs_fail(req, r, NULL);
+		}
+	}
+	for (unsigned i = 0; i < VSCSI_BLK_WINDOW && req->left && !req->result; i++) {
+		struct vscsi_blk_piece *p = &req->piece[i];
+		if (p->busy || p->resubmit)
+			continue;
+		int r = vs_build_piece(req, p);
+		if (r == 0)
+			r = vs_send_piece(req, p);
+		if (r == 0) {
+			sent = true;
+		} else if (r == -VSCSI_EAGAIN) {
+			vs_unbuild_piece(req, p);
+			waiting = true;
+			break;
+		} else {
+			vs_fail(req, r, NULL);
+		}
+	}
+	bool pending = false;
+	for (unsigned i = 0; i < VSCSI_BLK_WINDOW; i++)
+		pending |= req->piece[i].resubmit;
+	bool more = req->left && !req->result;
+	if (!req->inflight && !pending && !more)
+		vs_finish(req); /* req may be gone now */
+	else if (waiting || !req->inflight)
+		vs_stall(req);  /* only vscsi_blk_poll can move it on */
+	return sent;
+}
+
+static void vs_piece_done(struct vscsi_cmd *cmd)
+{
+	struct vscsi_blk_piece *p = cmd->arg;
+	struct vscsi_blk_req *req = p->req;
+	struct vscsi_lun *dev = req->dev;
+	p->busy = false;
+	req->inflight--;
+	req->completions++;
+
+	struct vs_blk_verdict v;
+	vs_blk_classify(req->op, cmd, p->retries, &v);
+	if (v.medium_gone || v.revalidate || v.write_protected) {
+		struct vs_blk_dev *st = vs_blk_state(dev);
+		if (st)
+			st->needs_revalidate = true;
+	}
+	switch (v.action) {
+	case VS_BLK_OK:
+		break;
+	case VS_BLK_RETRY:
+	case VS_BLK_RETRY_LATER:
+		p->retries++;
+		p->resubmit = true;
+		p->not_before = v.action == VS_BLK_RETRY_LATER
+					? vs_now(vscsi_lun_ctrl(dev)) + (uint64_t)v.delay_us * 1000u
+					: 0;
+		break;
+	case VS_BLK_FAIL:
+		vs_fail(req, v.err, cmd);
+		break;
+	}
+	/* Pieces are submitted unkicked; this completion may be the only
+	 * chance to send the next ones, so kick here. */
+	if (vs_progress(req, p->not_before ? vs_now(vscsi_lun_ctrl(dev)) : 0))
+		vscsi_kick(vscsi_lun_ctrl(dev));
+}
+
+int vscsi_blk_submit(struct vscsi_lun *dev, struct vscsi_blk_req *req)
+{
+	if (!dev || !req)
+		return -VSCSI_EINVAL;
+	if (!vscsi_blk_is_block(dev))
+		return -VSCSI_EOPNOTSUPP;
+	struct vs_blk_dev *st = vs_blk_state(dev);
+	if (!st)
+		return -VSCSI_ENOMEM;
+	if (st->needs_revalidate && !vscsi_lun_info(dev)->gone) {
+		/* A unit attention said medium or capacity changed: read them again
+		 * before checking this request against them. */
+		st->needs_revalidate = false;
+		vscsi_lun_revalidate(dev);
+	}
+	const struct vscsi_lun_info *info = vscsi_lun_info(dev);
+	int r = vs_blk_validate(info, req);
+	if (r < 0)
+		return r;
+	if (req->op == VSCSI_BLK_DISCARD && !(info->unmap_supported && info->max_unmap_blocks &&
+					      info->max_unmap_descriptors) &&
+	    (!st->zero_block || st->zero_size < info->block_size)) {
+		const struct vscsi_glue *g = vs_ctrl_glue(vscsi_lun_ctrl(dev));
+		uint64_t bus;
+		if (st->zero_block)
+			g->dma_free(g->ctx, st->zero_block, st->zero_size);
+		st->zero_block = g->dma_alloc(g->ctx, info->block_size, 64, &bus);
+		st->zero_size = st->zero_block ? info->block_size : 0;
+		if (!st->zero_block)
+			return -VSCSI_ENOMEM;
+	}
+
+	req->result = 0;
+	req->sense_len = 0;
+	req->commands = 0;
+	req->completions = 0;
+	req->dev = dev;
+	req->next_lba = req->lba;
+	req->left = req->op == VSCSI_BLK_FLUSH ? 1 : req->blocks;
+	req->next_byte = 0;
+	req->inflight = 0;
+	req->finished = false;
+	req->stalled = false;
+	req->stall_next = NULL;
+	vs_memset(req->piece, 0, sizeof(req->piece));
+
+	/* The first command decides whether the request is accepted: a
+	 * refusal there means nothing was sent. */
+	struct vscsi_blk_piece *p = &req->piece[0];
+	r = vs_build_piece(req, p);
+	if (r < 0)
+		return r;
+	bool kick = !(req->flags & VSCSI_BLK_NO_KICK);
+	r = vs_send_piece(req, p);
+	if (r == -VSCSI_EAGAIN) {
+		vs_unbuild_piece(req, p);
+		vs_stall(req); /* vscsi_blk_poll sends it */
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	vs_progress(req, 0);
+	if (kick)
+		vscsi_kick(vscsi_lun_ctrl(dev));
+	return 0;
+}
+
+void vscsi_blk_kick(struct vscsi_lun *dev)
+{
+	if (dev)
+		vscsi_kick(vscsi_lun_ctrl(dev));
+}
+
+void vscsi_blk_poll(void)
+{
+	vscsi_poll_all();
+	/* Take the list: vs_progress puts back what still waits. */
+	struct vscsi_blk_req *list = vs_stalled;
+	vs_stalled = NULL;
+	while (list) {
+		struct vscsi_blk_req *req = list;
+		list = req->stall_next;
+		req->stalled = false;
+		req->stall_next = NULL;
+		if (req->finished)
+			continue;
+		struct vscsi_ctrl *c = vscsi_lun_ctrl(req->dev);
+		if (vs_progress(req, vs_now(c)))
+			vscsi_kick(c);
+	}
+}
+
+/* --- blocking ---------------------------------------------------------------- */
+
+int vscsi_blk_exec(struct vscsi_lun *dev, struct vscsi_blk_req *req)
+{
+	if (!dev || !req)
+		return -VSCSI_EINVAL;
+	void (*saved)(struct vscsi_blk_req *) = req->done;
+	req->done = NULL;
+	req->flags &= ~VSCSI_BLK_NO_KICK;
+	int r = vscsi_blk_submit(dev, req);
+	if (r < 0) {
+		req->done = saved;
+		return r;
+	}
+	struct vscsi_ctrl *c = vscsi_lun_ctrl(dev);
+	uint64_t timeout = (uint64_t)vs_timeout_ms(c, 0) * 1000000u;
+	uint64_t last = vs_now(c);
+	uint32_t seen = req->completions;
+	while (!req->finished) {
+		vscsi_blk_poll();
+		if (req->finished)
+			break;
+		uint64_t now = vs_now(c);
+		if (req->completions != seen) {
+			seen = req->completions;
+			last = now;
+		} else if (now - last > timeout) {
+			/* No progress for a whole timeout: escalate on each command
+			 * still out (abort, LUN reset, device reset). */
+			for (unsigned i = 0; i < VSCSI_BLK_WINDOW; i++)
+				if (req->piece[i].busy)
+					vs_wait(c, &req->piece[i].cmd, 1);
+			last = vs_now(c);
+		}
+	}
+	req->done = saved;
+	return req->result;
+}
+
+static int vs_blk_rw(struct vscsi_lun *dev, enum vscsi_blk_op op, uint64_t lba, uint64_t blocks,
+		     const struct vscsi_sg *sg, unsigned n, unsigned flags)
+{
+	struct vscsi_blk_req req;
+	vs_memset(&req, 0, sizeof(req));
+	req.op = op;
+	req.flags = flags;
+	req.lba = lba;
+	req.blocks = blocks;
+	req.sg = sg;
+	req.sg_count = n;
+	return vscsi_blk_exec(dev, &req);
+}
+
+int vscsi_blk_read(struct vscsi_lun *dev, uint64_t lba, uint64_t blocks, void *buf)
+{
+	const struct vscsi_lun_info *i = vscsi_lun_info(dev);
+	if (!i || !buf)
+		return -VSCSI_EINVAL;
+	struct vscsi_sg sg = { buf, (size_t)(blocks * i->block_size) };
+	return vs_blk_rw(dev, VSCSI_BLK_READ, lba, blocks, &sg, 1, 0);
+}
+
+int vscsi_blk_write(struct vscsi_lun *dev, uint64_t lba, uint64_t blocks, const void *buf,
+		    unsigned flags)
+{
+	const struct vscsi_lun_info *i = vscsi_lun_info(dev);
+	if (!i || !buf)
+		return -VSCSI_EINVAL;
+	struct vscsi_sg sg = { (void *)buf, (size_t)(blocks * i->block_size) };
+	return vs_blk_rw(dev, VSCSI_BLK_WRITE, lba, blocks, &sg, 1, flags);
+}
+
+int vscsi_blk_readv(struct vscsi_lun *dev, uint64_t lba, uint64_t blocks,
+		    const struct vscsi_sg *sg, unsigned n)
+{
+	return vs_blk_rw(dev, VSCSI_BLK_READ, lba, blocks, sg, n, 0);
+}
+
+int vscsi_blk_writev(struct vscsi_lun *dev, uint64_t lba, uint64_t blocks,
+		     const struct vscsi_sg *sg, unsigned n, unsigned flags)
+{
+	return vs_blk_rw(dev, VSCSI_BLK_WRITE, lba, blocks, sg, n, flags);
+}
+
+int vscsi_blk_flush(struct vscsi_lun *dev)
+{
+	return vs_blk_rw(dev, VSCSI_BLK_FLUSH, 0, 0, NULL, 0, 0);
+}
+
+int vscsi_blk_discard(struct vscsi_lun *dev, uint64_t lba, uint64_t blocks)
+{
+	return vs_blk_rw(dev, VSCSI_BLK_DISCARD, lba, blocks, NULL, 0, 0);
+}

@@ -1,0 +1,212 @@
+/*
+ * split.c - the pure part of the block layer: checking a request against
+ * the device before anything is sent, cutting it into commands the device
+ * accepts, and deciding what a failed command means.  No I/O here, so all
+ * of it is unit-tested directly.
+ */
+#include "blk/blk_internal.h"
+
+#define VS_PAGE 4096u
+
+unsigned vs_blk_pages(uintptr_t addr, size_t len)
+{
+	if (!len)
+		return 0;
+	return (unsigned)(((addr % VS_PAGE) + len + VS_PAGE - 1) / VS_PAGE);
+}
+
+uint64_t vs_blk_piece_blocks(const struct vscsi_sg *sg, unsigned n, size_t start,
+			     uint64_t left, uint32_t block_size, uint32_t max_bytes,
+			     unsigned max_segs)
+{
+	if (!block_size || !left || !max_segs)
+		return 0;
+	uint64_t limit = max_bytes - max_bytes % block_size;
+	if (limit / block_size > left)
+		limit = left * block_size;
+	uint64_t acc = 0;
+	unsigned segs = 0, i = 0;
+	size_t off = start;
+	while (i < n && off >= sg[i].len) {
+		off -= sg[i].len;
+		i++;
+	}
+	while (acc < limit && i < n) {
+		size_t avail = sg[i].len - off;
+		if (!avail) {
+			i++;
+			off = 0;
+			continue;
+		}
+		uint64_t take = avail;
+		if (take > limit - acc)
+			take = limit - acc;
+		uintptr_t addr = (uintptr_t)sg[i].addr + off;
+		unsigned pages = vs_blk_pages(addr, (size_t)take);
+		if (segs + pages > max_segs) {
+			/* Only what fits in the remaining segments (to their last page). */
+			unsigned room = max_segs - segs;
+			uint64_t fit = (uint64_t)room * VS_PAGE - addr % VS_PAGE;
+			if (fit < take)
+				take = fit;
+			acc += take;
+			break;
+		}
+		segs += pages;
+		acc += take;
+		off += (size_t)take;
+		if (off == sg[i].len) {
+			i++;
+			off = 0;
+		}
+	}
+	return acc / block_size;
+}
+
+static int vs_blk_check_range(const struct vscsi_lun_info *info, uint64_t lba, uint64_t blocks)
+{
+	if (!blocks)
+		return -VSCSI_EINVAL;
+	if (lba >= info->blocks || blocks > info->blocks - lba)
+		return -VSCSI_ERANGE;
+	return 0;
+}
+
+int vs_blk_validate(const struct vscsi_lun_info *info, const struct vscsi_blk_req *req)
+{
+	if (info->gone)
+		return -VSCSI_ENODEV;
+	if (!info->block_size)
+		return -VSCSI_EIO;
+	bool removable_empty = !info->medium;
+	switch (req->op) {
+	case VSCSI_BLK_READ:
+	case VSCSI_BLK_WRITE: {
+		if (removable_empty)
+			return -VSCSI_ENOMEDIUM;
+		if (req->op == VSCSI_BLK_WRITE && info->read_only)
+			return -VSCSI_EROFS;
+		int r = vs_blk_check_range(info, req->lba, req->blocks);
+		if (r)
+			return r;
+		if (!req->sg || !req->sg_count)
+			return -VSCSI_EINVAL;
+		uint64_t total = 0;
+		for (unsigned i = 0; i < req->sg_count; i++) {
+			if (req->sg[i].len && !req->sg[i].addr)
+				return -VSCSI_EINVAL;
+			total += req->sg[i].len;
+		}
+		/* Whole blocks, exactly the range: nothing unaligned reaches the device. */
+		if (req->blocks > UINT64_MAX / info->block_size ||
+		    total != req->blocks * info->block_size)
+			return -VSCSI_EINVAL;
+		return 0;
+	}
+	case VSCSI_BLK_DISCARD:
+		if (removable_empty)
+			return -VSCSI_ENOMEDIUM;
+		if (info->read_only)
+			return -VSCSI_EROFS;
+		if (!((info->unmap_supported && info->max_unmap_blocks &&
+		       info->max_unmap_descriptors) || info->ws16_unmap))
+			return -VSCSI_EOPNOTSUPP;
+		return vs_blk_check_range(info, req->lba, req->blocks);
+	case VSCSI_BLK_FLUSH:
+		if (removable_empty)
+			return -VSCSI_ENOMEDIUM;
+		return 0;
+	default:
+		return -VSCSI_EINVAL;
+	}
+}
+
+#define VS_RETRY_UA 8
+#define VS_RETRY_BUSY 10
+#define VS_RETRY_RESET 3
+#define VS_RETRY_BECOMING_READY 50
+
+void vs_blk_classify(enum vscsi_blk_op op, const struct vscsi_cmd *cmd, uint32_t retries,
+		     struct vs_blk_verdict *v)
+{
+	vs_memset(v, 0, sizeof(*v));
+	v->action = VS_BLK_FAIL;
+	v->err = cmd->result;
+	switch (cmd->result) {
+	case 0:
+		v->action = VS_BLK_OK;
+		return;
+	case -VSCSI_EBUSY:
+		if (retries < VS_RETRY_BUSY) {
+			v->action = VS_BLK_RETRY_LATER;
+			v->delay_us = 1000u << (retries < 6 ? retries : 6);
+		}
+		return;
+	case -VSCSI_ECONNRESET: /* cancelled by a reset: it did not run */
+	case -VSCSI_ECANCELED:  /* aborted by the host, not by a timeout of ours */
+		if (retries < VS_RETRY_RESET)
+			v->action = VS_BLK_RETRY;
+		return;
+	case -VSCSI_EIO:
+		break;
+	default:
+		return; /* ENXIO, ETIMEDOUT, EOVERFLOW, EPROTO ...: fail as is */
+	}
+	if (cmd->response != VSCSI_S_OK || cmd->status != SCSI_STATUS_CHECK_CONDITION)
+		return;
+	struct scsi_sense s;
+	if (scsi_sense_decode(cmd->sense, cmd->sense_len, &s) < 0)
+		return;
+	switch (s.key) {
+	case SCSI_SK_RECOVERED_ERROR:
+		v->action = VS_BLK_OK; /* done, with recovery */
+		return;
+	case SCSI_SK_UNIT_ATTENTION:
+		/* The command did not run (SAM-5 §5.14): retry, after noting why. */
+		if (s.asc == 0x3a) {
+			v->medium_gone = true;
+			v->revalidate = true;
+			v->err = -VSCSI_ENOMEDIUM;
+			return;
+		}
+		if (s.asc == 0x28 || s.asc == 0x2a || s.asc == 0x29 || s.asc == 0x3f)
+			v->revalidate = s.asc != 0x29 && s.asc != 0x3f;
+		if (retries < VS_RETRY_UA)
+			v->action = VS_BLK_RETRY;
+		return;
+	case SCSI_SK_NOT_READY:
+		if (s.asc == 0x3a) {
+			v->medium_gone = true;
+			v->err = -VSCSI_ENOMEDIUM;
+		} else if (s.asc == 0x04 && s.ascq == 0x01 && retries < VS_RETRY_BECOMING_READY) {
+			v->action = VS_BLK_RETRY_LATER;
+			v->delay_us = 100000;
+		}
+		return;
+	case SCSI_SK_ILLEGAL_REQUEST:
+		if (s.asc == 0x21)
+			v->err = -VSCSI_ERANGE;
+		else if (s.asc == 0x20) {
+			/* No SYNCHRONIZE CACHE: the device has nothing to flush. */
+			if (op == VSCSI_BLK_FLUSH)
+				v->action = VS_BLK_OK;
+			v->err = -VSCSI_EOPNOTSUPP;
+		} else if (s.asc == 0x25)
+			v->err = -VSCSI_ENXIO;
+		else if (s.asc == 0x24 || s.asc == 0x26 || s.asc == 0x1a)
+			v->err = -VSCSI_EINVAL;
+		return;
+	case SCSI_SK_DATA_PROTECT:
+		if (s.asc == 0x27) {
+			v->write_protected = true;
+			v->err = -VSCSI_EROFS;
+		}
+		return;
+	case SCSI_SK_ABORTED_COMMAND:
+		if (retries < VS_RETRY_RESET)
+			v->action = VS_BLK_RETRY;
+		return;
+	default:
+		return; /* medium / hardware errors: EIO */
+	}
+}
