@@ -24,10 +24,16 @@
 #ifndef VSCSI_BOOT_BLKDEV_H
 #define VSCSI_BOOT_BLKDEV_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "vscsi/sg_io.h"
+
+/* newlib numbers it (135) only under __LINUX_ERRNO_EXTENSIONS__. */
+#ifndef ENOMEDIUM
+#define ENOMEDIUM 135
+#endif
 
 /* <linux/fs.h> */
 #define BLKROGET 0x125eu       /* int *: 1 if write-protected */

@@ -397,12 +397,12 @@ int cmd_dd(int argc, char **argv)
 
 	int in = open_dev(o.in, O_RDONLY | (o.iflag_direct ? O_DIRECT : 0));
 	if (in < 0) {
-		printf("dd: failed to open '%s': %s\n", o.in, strerror(errno));
+		printf("dd: failed to open '%s': %s\n", o.in, blkdev_strerror(errno));
 		return 1;
 	}
 	int out = open_dev(o.out, O_WRONLY | (o.oflag_direct ? O_DIRECT : 0));
 	if (out < 0) {
-		printf("dd: failed to open '%s': %s\n", o.out, strerror(errno));
+		printf("dd: failed to open '%s': %s\n", o.out, blkdev_strerror(errno));
 		close(in);
 		return 1;
 	}
@@ -426,20 +426,20 @@ int cmd_dd(int argc, char **argv)
 	uint64_t skip = o.skip_bytes ? o.skip : o.skip * o.ibs;
 	uint64_t seek = o.seek_bytes ? o.seek : o.seek * o.obs;
 	if ((!o.skip_bytes && o.skip && skip / o.ibs != o.skip) || skip > INT64_MAX) {
-		printf("dd: '%s': cannot skip: %s\n", o.in, strerror(EOVERFLOW));
+		printf("dd: '%s': cannot skip: %s\n", o.in, blkdev_strerror(EOVERFLOW));
 		goto out;
 	}
 	if ((!o.seek_bytes && o.seek && seek / o.obs != o.seek) || seek > INT64_MAX) {
-		printf("dd: '%s': cannot seek: %s\n", o.out, strerror(EOVERFLOW));
+		printf("dd: '%s': cannot seek: %s\n", o.out, blkdev_strerror(EOVERFLOW));
 		goto out;
 	}
 	if (skip && lseek(in, (off_t)skip, SEEK_SET) < 0) {
-		printf("dd: '%s': cannot skip: %s\n", o.in, strerror(errno));
+		printf("dd: '%s': cannot skip: %s\n", o.in, blkdev_strerror(errno));
 		dd_stats(&o, 0, 0, 0, 0, 0, 0);
 		goto out;
 	}
 	if (seek && lseek(out, (off_t)seek, SEEK_SET) < 0) {
-		printf("dd: '%s': cannot seek: %s\n", o.out, strerror(errno));
+		printf("dd: '%s': cannot seek: %s\n", o.out, blkdev_strerror(errno));
 		dd_stats(&o, 0, 0, 0, 0, 0, 0);
 		goto out;
 	}
@@ -541,11 +541,11 @@ int cmd_dd(int argc, char **argv)
 		}
 	}
 	if (!err && o.conv_fsync && ioctl(out, BLKFLSBUF, NULL) < 0 && errno != ENOTTY) {
-		printf("dd: fsync failed for '%s': %s\n", o.out, strerror(errno));
+		printf("dd: fsync failed for '%s': %s\n", o.out, blkdev_strerror(errno));
 		err = errno;
 	} else if (err) {
 		printf("dd: error %s '%s': %s\n", err_what, err_what[0] == 'r' ? o.in : o.out,
-		       strerror(err));
+		       blkdev_strerror(err));
 	}
 	dd_stats(&o, full_in, part_in, full_out, part_out, bytes, clock_ns() - t0);
 	status = err ? 1 : 0;
@@ -554,7 +554,7 @@ out:
 	buffer_free(&ob);
 	close(in);
 	if (close(out) < 0 && !status) {
-		printf("dd: closing output file '%s': %s\n", o.out, strerror(errno));
+		printf("dd: closing output file '%s': %s\n", o.out, blkdev_strerror(errno));
 		status = 1;
 	}
 	return status;
@@ -575,7 +575,7 @@ int cmd_md5sum(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		int fd = open_dev(argv[i], O_RDONLY);
 		if (fd < 0) {
-			printf("md5sum: %s: %s\n", argv[i], strerror(errno));
+			printf("md5sum: %s: %s\n", argv[i], blkdev_strerror(errno));
 			status = 1;
 			continue;
 		}
@@ -585,7 +585,7 @@ int cmd_md5sum(int argc, char **argv)
 		while ((n = read(fd, b.p, b.size)) > 0)
 			md5_update(&c, b.p, (size_t)n);
 		if (n < 0) {
-			printf("md5sum: %s: %s\n", argv[i], strerror(errno));
+			printf("md5sum: %s: %s\n", argv[i], blkdev_strerror(errno));
 			status = 1;
 			close(fd);
 			continue;
@@ -670,13 +670,13 @@ int cmd_hexdump(int argc, char **argv)
 		return shell_usage(argv[0]);
 	int fd = open_dev(path, O_RDONLY);
 	if (fd < 0) {
-		printf("hexdump: %s: %s\n", path, strerror(errno));
+		printf("hexdump: %s: %s\n", path, blkdev_strerror(errno));
 		return 1;
 	}
 	int status = 0;
 	if (skip && lseek(fd, (off_t)skip, SEEK_SET) < 0) {
 		printf("hexdump: %s: cannot skip to offset %llu: %s\n", path,
-		       (unsigned long long)skip, strerror(errno));
+		       (unsigned long long)skip, blkdev_strerror(errno));
 		close(fd);
 		return 1;
 	}
@@ -698,7 +698,7 @@ int cmd_hexdump(int argc, char **argv)
 			break;
 		long n = read(fd, b.p, want);
 		if (n < 0) {
-			printf("hexdump: %s: %s\n", path, strerror(errno));
+			printf("hexdump: %s: %s\n", path, blkdev_strerror(errno));
 			status = 1;
 			break;
 		}
@@ -746,14 +746,14 @@ static int sync_one(const char *path, bool quiet_notty)
 {
 	int fd = open_dev(path, O_RDONLY);
 	if (fd < 0) {
-		printf("sync: error opening '%s': %s\n", path, strerror(errno));
+		printf("sync: error opening '%s': %s\n", path, blkdev_strerror(errno));
 		return 1;
 	}
 	int r = ioctl(fd, BLKFLSBUF, NULL);
 	int e = errno;
 	close(fd);
 	if (r < 0 && !(quiet_notty && e == ENOTTY)) {
-		printf("sync: error syncing '%s': %s\n", path, strerror(e));
+		printf("sync: error syncing '%s': %s\n", path, blkdev_strerror(e));
 		return 1;
 	}
 	return 0;
@@ -819,7 +819,7 @@ int cmd_eject(int argc, char **argv)
 		printf("eject: device name is '%s'\n", path);
 	int fd = open_dev(path, O_RDONLY | O_NONBLOCK);
 	if (fd < 0) {
-		printf("eject: %s: %s\n", path, strerror(errno));
+		printf("eject: %s: %s\n", path, blkdev_strerror(errno));
 		return 1;
 	}
 	if (verbose)
@@ -829,7 +829,7 @@ int cmd_eject(int argc, char **argv)
 	close(fd);
 	if (r < 0) {
 		printf("eject: %s: %s failed: %s\n", path, close_tray ? "CD-ROM tray close command" :
-		       "CD-ROM eject command", strerror(e));
+		       "CD-ROM eject command", blkdev_strerror(e));
 		return 1;
 	}
 	if (verbose)

@@ -11,6 +11,7 @@
 
 #include "commands.h"
 #include "drivers.h"
+#include "kernel.h"
 #include "vscsi/vscsi.h"
 
 static const char *lsscsi_type(uint8_t t)
@@ -94,7 +95,7 @@ int cmd_lsscsi(int argc, char **argv)
 			 li->lun);
 		if (li->name[0])
 			snprintf(node, sizeof(node), "/dev/%s", li->name);
-		printf("%-13s%-8s%-9s%-17s%-6s", hctl, lsscsi_type(li->type), li->vendor,
+		printf("%-12s %-8s%-9s%-17s%-6s", hctl, lsscsi_type(li->type), li->vendor,
 		       li->model, li->rev);
 		if (wwn)
 			printf("%-21s", li->wwn[0] ? li->wwn : "");
@@ -119,7 +120,7 @@ int cmd_lsblk(int argc, char **argv)
 {
 	if (argc != 1)
 		return shell_usage(argv[0]);
-	printf("%-6s %-12s %7s %-5s %-3s %-12s %s\n", "NAME", "HCTL", "LOG-SEC", "TYPE", "RO",
+	printf("%-6s %-15s %7s %-5s %-3s %-12s %s\n", "NAME", "HCTL", "LOG-SEC", "TYPE", "RO",
 	       "SIZE", "MODEL");
 	for (struct vscsi_lun *l = vscsi_lun_next(NULL); l; l = vscsi_lun_next(l)) {
 		const struct vscsi_lun_info *li = vscsi_lun_info(l);
@@ -131,7 +132,7 @@ int cmd_lsblk(int argc, char **argv)
 		if (li->medium)
 			snprintf(size, sizeof(size), "%llu",
 				 (unsigned long long)(li->blocks * li->block_size));
-		printf("%-6s %-12s %7u %-5s %-3d %-12s %s\n", li->name, hctl, li->block_size,
+		printf("%-6s %-15s %7u %-5s %-3d %-12s %s\n", li->name, hctl, li->block_size,
 		       li->type == 5 ? "rom" : "disk", li->read_only ? 1 : 0, size, li->model);
 	}
 	return 0;
@@ -324,4 +325,114 @@ int cmd_tmf(int argc, char **argv)
 	printf("tmf: %s -> %s (%u)\n", vscsi_tmf_name(tmf_words[which].tmf),
 	       vscsi_response_name(resp), resp);
 	return resp == VSCSI_S_FUNCTION_COMPLETE || resp == VSCSI_S_FUNCTION_SUCCEEDED ? 0 : 1;
+}
+
+/* State of one READ sent by tmf-inflight. */
+struct inflight {
+	struct vscsi_cmd cmd;
+	struct vscsi_sg sg;
+	uint8_t cdb[10];
+	uint8_t sense[32];
+	bool done;
+};
+
+static void inflight_done(struct vscsi_cmd *cmd)
+{
+	((struct inflight *)cmd->arg)->done = true;
+}
+
+/*
+ * tmf-inflight DEV FUNCTION N: send N one-block READs without waiting,
+ * then the TMF (ABORT TASK and QUERY TASK name the last READ's tag), then
+ * wait for every READ and print how each ended.  With a throttled backend
+ * the READs are still queued in QEMU when the TMF arrives, so this shows
+ * the TMF acting on real in-flight commands.
+ */
+int cmd_tmf_inflight(int argc, char **argv)
+{
+	if (argc != 4)
+		return shell_usage(argv[0]);
+	const char *dev = strncmp(argv[1], "/dev/", 5) ? argv[1] : argv[1] + 5;
+	struct vscsi_lun *lun = vscsi_lun_find(dev);
+	if (!lun) {
+		printf("tmf-inflight: no such device '%s'\n", argv[1]);
+		return 1;
+	}
+	const struct vscsi_lun_info *li = vscsi_lun_info(lun);
+	int which = -1;
+	for (size_t i = 0; i < sizeof(tmf_words) / sizeof(tmf_words[0]); i++)
+		if (!strcmp(argv[2], tmf_words[i].word))
+			which = (int)i;
+	unsigned long long n;
+	if (which < 0 || !shell_parse_u64(argv[0], argv[3], &n) || n < 1 || n > 32) {
+		printf("tmf-inflight: need a TMF name and 1..32 commands\n");
+		return 2;
+	}
+	static struct inflight reqs[32];
+	static uint8_t bufs[32][4096];
+	memset(reqs, 0, sizeof(reqs));
+	for (unsigned i = 0; i < n; i++) {
+		struct inflight *r = &reqs[i];
+		r->cdb[0] = 0x28; /* READ(10) of LBA i, one block */
+		r->cdb[5] = (uint8_t)i;
+		r->cdb[8] = 1;
+		r->sg.addr = bufs[i];
+		r->sg.len = li->block_size;
+		r->cmd.cdb = r->cdb;
+		r->cmd.cdb_len = 10;
+		r->cmd.dir = VSCSI_DATA_FROM_DEVICE;
+		r->cmd.sg = &r->sg;
+		r->cmd.sg_count = 1;
+		r->cmd.sense = r->sense;
+		r->cmd.sense_cap = sizeof(r->sense);
+		r->cmd.queue = VSCSI_QUEUE_ANY;
+		r->cmd.done = inflight_done;
+		r->cmd.arg = r;
+		int err = vscsi_lun_submit(lun, &r->cmd, 0);
+		if (err) {
+			printf("tmf-inflight: submit %u failed: %s\n", i, vscsi_strerror(err));
+			n = i;
+			break;
+		}
+	}
+	if (!n) {
+		printf("tmf-inflight: nothing was sent\n");
+		return 1;
+	}
+	{
+		{
+		}
+	}
+	struct vscsi_ctrl *ctrl = vscsi_lun_ctrl(lun);
+	uint8_t resp = 0xff;
+	/* The last READ is the one most surely still queued behind the others. */
+	uint64_t tag = reqs[n - 1].cmd.tag;
+	printf("tmf-inflight: %llu READs sent, TMF names tag 0x%llx (cmd %llu)\n", n,
+	       (unsigned long long)tag, n - 1);
+	int err = vscsi_tmf(ctrl, li->target, li->lun, tmf_words[which].tmf, tag, 0, &resp);
+	if (err)
+		printf("tmf: %s failed: %s\n", vscsi_tmf_name(tmf_words[which].tmf),
+		       vscsi_strerror(err));
+	else
+		printf("tmf: %s -> %s (%u)\n", vscsi_tmf_name(tmf_words[which].tmf),
+		       vscsi_response_name(resp), resp);
+	uint64_t deadline = clock_ns() + 60ull * 1000000000ull;
+	for (;;) {
+		unsigned pending = 0;
+		for (unsigned i = 0; i < n; i++)
+			pending += !reqs[i].done;
+		if (!pending)
+			break;
+		if (clock_ns() > deadline) {
+			printf("tmf-inflight: %u commands never completed\n", pending);
+			return 1;
+		}
+		vscsi_poll(ctrl);
+	}
+	for (unsigned i = 0; i < n; i++)
+		printf("cmd %u tag 0x%llx: response %s status 0x%02x result %s\n", i,
+		       (unsigned long long)reqs[i].cmd.tag, vscsi_response_name(reqs[i].cmd.response),
+		       reqs[i].cmd.status, reqs[i].cmd.result ? vscsi_strerror(reqs[i].cmd.result)
+							      : "ok");
+	return err ? 1 : 0;
 }

@@ -22,6 +22,26 @@ static const struct shell_command commands[] = {
 	{ "rescan", "[HOST]", "scan all controllers, or one (host0, host1 ...)", cmd_rescan },
 	{ "tmf", "DEV abort|abort-set|clear-aca|clear-set|target-reset|lun-reset|query|query-set [TAG]",
 	  "send a task management function", cmd_tmf },
+	{ "tmf-inflight", "DEV FUNCTION N", "send N READs, then the TMF while they are in flight; show how each ended",
+	  cmd_tmf_inflight },
+	/* cmd_blk.c */
+	{ "dd", "if=FILE of=FILE [bs=N] [count=N] [skip=N] [seek=N] [conv=fsync] [iflag=..] [oflag=..]",
+	  "copy blocks between devices (like coreutils dd)", cmd_dd },
+	{ "md5sum", "FILE...", "MD5 of whole devices (like coreutils md5sum)", cmd_md5sum },
+	{ "hexdump", "[-C] [-v] [-s OFFSET] [-n LENGTH] FILE", "dump a byte range (like hexdump -C)",
+	  cmd_hexdump },
+	{ "sync", "[FILE...]", "flush the write cache of every disk, or of the given ones", cmd_sync },
+	{ "eject", "[-t] [DEVICE]", "open the CD tray (-t: close it); default the first /dev/sr*",
+	  cmd_eject },
+	/* cmd_sg.c */
+	{ "sg_raw", "[-r LEN] [-s LEN [-i HEX|/dev/X]] [-R] [-t SEC] [-v] DEVICE CDB...",
+	  "send any CDB through SG_IO (like sg3_utils sg_raw)", cmd_sg_raw },
+	{ "sg_inq", "[-p PAGE] [-H] DEVICE", "standard INQUIRY, or a VPD page (like sg_inq)", cmd_sg_inq },
+	{ "sg_readcap", "[-l] DEVICE", "READ CAPACITY (10) or (16) (like sg_readcap)", cmd_sg_readcap },
+	{ "sg_persist", "[-k|-r|-c|-s] | -o -G|-R|-L|-C|-P|-I [-K KEY] [-S KEY] [-T TYPE] DEVICE",
+	  "persistent reservations (like sg_persist)", cmd_sg_persist },
+	{ "sg_policy", "DEVICE [filtered|unfiltered|allow OP[/SA]|deny OP[/SA]|clear]...",
+	  "show or set the device's SG_IO command filter", cmd_sg_policy },
 };
 
 const struct shell_command *shell_find_command(const char *name)

@@ -37,5 +37,18 @@ int cmd_lsblk(int argc, char **argv);
 int cmd_byid(int argc, char **argv);
 int cmd_rescan(int argc, char **argv);
 int cmd_tmf(int argc, char **argv);
+int cmd_tmf_inflight(int argc, char **argv);
+/* cmd_blk.c */
+int cmd_dd(int argc, char **argv);
+int cmd_md5sum(int argc, char **argv);
+int cmd_hexdump(int argc, char **argv);
+int cmd_sync(int argc, char **argv);
+int cmd_eject(int argc, char **argv);
+/* cmd_sg.c */
+int cmd_sg_raw(int argc, char **argv);
+int cmd_sg_inq(int argc, char **argv);
+int cmd_sg_readcap(int argc, char **argv);
+int cmd_sg_persist(int argc, char **argv);
+int cmd_sg_policy(int argc, char **argv);
 
 #endif

@@ -15,8 +15,8 @@ devices, no reboot (a triple fault exits instead of looping), no display,
 Firmware:
   BIOS  `-kernel build/vscsi.elf [-append CMDLINE]`: SeaBIOS loads the PVH ELF
         and hands it the command line verbatim (boot-notes.md §1).
-  UEFI  `-bios OVMF.fd` with the ESP directory build/esp as a read-only
-        virtual FAT disk; the command line goes through the fw_cfg file
+  UEFI  `-bios OVMF.fd` with the ESP directory build/esp as a virtual FAT
+        disk (snapshot=on: nothing is written back); the command line goes through the fw_cfg file
         opt/vscsi/cmdline (boot-notes.md §3: LoadOptions are empty on a disk
         boot).  The combined OVMF.fd needs no vars file and starts about 1 s
         sooner than the split 4M pflash images.
@@ -184,11 +184,15 @@ def qemu_command(machine="pc", uefi=False, cmdline=None, serial="stdio", qmp=Non
         args += ["-smp", str(smp)]
     if uefi:
         esp = esp or ESP_DIR
-        # Read-only vvfat: OVMF never needs to write the ESP, and a writable
-        # vvfat would sync its changes back into build/esp.
+        # vvfat of build/esp under a throw-away snapshot overlay: ide-hd
+        # wants a writable node, and `fat:rw:` without the overlay would
+        # write anything the firmware writes back into build/esp.  ide.0 is
+        # PIIX IDE on pc and the built-in AHCI's first port on q35.  The
+        # bootindex makes OVMF connect only the boot disk and leave
+        # virtio-scsi untouched (boot-notes.md §3).
         args += ["-bios", ovmf,
-                 "-drive", f"if=none,id=esp,format=raw,readonly=on,file=fat:{qemu_escape(esp)}",
-                 "-device", _ide_for(machine) + ",drive=esp,bootindex=0"]
+                 "-drive", f"if=none,id=esp,format=raw,snapshot=on,file=fat:{qemu_escape(esp)}",
+                 "-device", "ide-hd,bus=ide.0,drive=esp,bootindex=0"]
         if cmdline:
             args += ["-fw_cfg", f"name={FW_CFG_CMDLINE},string={qemu_escape(cmdline)}"]
     else:
@@ -201,13 +205,6 @@ def qemu_command(machine="pc", uefi=False, cmdline=None, serial="stdio", qmp=Non
     if paused:
         args += ["-S"]
     return args + list(devices) + list(extra)
-
-
-def _ide_for(machine):
-    """The disk the ESP hangs off.  A bootindex on it makes OVMF connect only
-    the boot device and leave virtio-scsi untouched (boot-notes.md §3)."""
-    # q35 has an AHCI controller built in (ide.0 is its first port); pc has PIIX IDE.
-    return "ide-hd,bus=ide.0"
 
 
 def check_inputs(uefi=False, kernel=None, esp=None):

@@ -31,15 +31,25 @@ bool vscsi_blk_is_block(const struct vscsi_lun *dev)
 	}
 }
 
+static void vs_blk_release(struct vscsi_lun *dev)
+{
+	struct vs_blk_dev *st = dev->upper;
+	const struct vscsi_glue *g = vs_ctrl_glue(vscsi_lun_ctrl(dev));
+	if (st->zero_block)
+		g->dma_free(g->ctx, st->zero_block, st->zero_size);
+	g->dma_free(g->ctx, st, sizeof(*st));
+	dev->upper = NULL;
+}
+
 struct vs_blk_dev *vs_blk_state(struct vscsi_lun *dev)
 {
-	void **up = vs_lun_upper(dev);
-	if (!*up) {
+	if (!dev->upper) {
 		const struct vscsi_glue *g = vs_ctrl_glue(vscsi_lun_ctrl(dev));
 		uint64_t bus;
-		*up = g->dma_alloc(g->ctx, sizeof(struct vs_blk_dev), 64, &bus);
+		dev->upper = g->dma_alloc(g->ctx, sizeof(struct vs_blk_dev), 64, &bus);
+		dev->upper_release = vs_blk_release;
 	}
-	return *up;
+	return dev->upper;
 }
 
 int vscsi_blk_get_info(struct vscsi_lun *dev, struct vscsi_blk_info *o)

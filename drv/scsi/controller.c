@@ -166,6 +166,8 @@ static void vs_free_ctrl(struct vscsi_ctrl *c)
 	while (l) {
 		struct vscsi_lun *n = l->next;
 		vs_lun_release_name(l);
+		if (l->upper && l->upper_release)
+			l->upper_release(l);
 		g->dma_free(g->ctx, l, sizeof(*l));
 		l = n;
 	}
@@ -239,8 +241,8 @@ static int vs_create_queues(struct vscsi_ctrl *c)
 	return 0;
 }
 
-static int vs_probe_common(const struct vscsi_glue *glue, struct virtio_device *dev,
-			   const struct vscsi_opts *opts, struct vscsi_ctrl **out)
+int vs_probe_device(const struct vscsi_glue *glue, struct virtio_device *dev,
+		    const struct vscsi_opts *opts, struct vscsi_ctrl **out)
 {
 	const char *loc = virtio_location(dev);
 	if (virtio_device_id(dev) != VIRTIO_ID_SCSI) {
@@ -327,7 +329,7 @@ int vscsi_probe_pci(const struct vscsi_glue *glue, struct vscsi_pci_addr pci,
 	int r = virtio_pci_open(glue, pci, &vo, &dev);
 	if (r < 0)
 		return r;
-	return vs_probe_common(glue, dev, opts, out);
+	return vs_probe_device(glue, dev, opts, out);
 }
 
 int vscsi_probe_mmio(const struct vscsi_glue *glue, uint64_t phys, uint32_t gsi,
@@ -343,7 +345,7 @@ int vscsi_probe_mmio(const struct vscsi_glue *glue, uint64_t phys, uint32_t gsi,
 	int r = virtio_mmio_open(glue, phys, gsi, &vo, &dev);
 	if (r < 0)
 		return r;
-	return vs_probe_common(glue, dev, opts, out);
+	return vs_probe_device(glue, dev, opts, out);
 }
 
 void vscsi_remove(struct vscsi_ctrl *c)

@@ -124,6 +124,7 @@ struct vscsi_lun {
 	bool seen;                  /* found by the scan in progress */
 	uint32_t vpd_max_xfer_blocks; /* VPD B0h MAXIMUM TRANSFER LENGTH, 0: none */
 	void *upper;                /* drv/blk's per-device state */
+	void (*upper_release)(struct vscsi_lun *l); /* frees `upper` with the LUN */
 };
 
 struct vscsi_ctrl {
@@ -159,6 +160,11 @@ struct vscsi_ctrl {
 };
 
 /* --- controller.c ------------------------------------------------------ */
+/* Bring up a virtio device some transport already opened (the probe
+ * functions end here; unit tests enter here with the simulated device).
+ * On failure the device is closed. */
+int vs_probe_device(const struct vscsi_glue *glue, struct virtio_device *dev,
+		    const struct vscsi_opts *opts, struct vscsi_ctrl **out);
 extern struct vscsi_ctrl *vs_ctrl_list;
 uint64_t vs_now(const struct vscsi_ctrl *c);
 uint32_t vs_timeout_ms(const struct vscsi_ctrl *c, uint32_t ms);

@@ -353,6 +353,7 @@ int vs_submit(struct vscsi_ctrl *c, unsigned target, unsigned lun_id, struct vsc
 	      struct vscsi_cmd *cmd, unsigned flags)
 {
 	const struct vscsi_glue *g = c->glue;
+	cmd->tag = 0; /* stays 0 unless the command reaches the device */
 	if (c->dead)
 		return -VSCSI_ENODEV;
 	if (c->resetting)
@@ -488,6 +489,7 @@ int vs_submit(struct vscsi_ctrl *c, unsigned target, unsigned lun_id, struct vsc
 	}
 	vs_unlock(g, q->lock);
 	if (r < 0) {
+		cmd->tag = 0; /* never sent */
 		__atomic_store_n(&cmd->priv_req, NULL, __ATOMIC_RELEASE);
 		vs_unmap_data(c, rq, cmd, rq->nseg);
 		vs_put_slot(q, rq);

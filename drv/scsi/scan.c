@@ -489,14 +489,10 @@ int vs_scan_lun(struct vscsi_ctrl *c, unsigned t, unsigned l)
 	bool is_new = lun->info.gone;
 	uint8_t old_type = lun->info.type;
 	if (is_new) {
-		void *upper = lun->upper;
-		struct vscsi_lun *next = lun->next;
 		vs_memset(&lun->info, 0, sizeof(lun->info));
 		lun->info.host = c->host;
 		lun->info.target = t;
 		lun->info.lun = l;
-		lun->upper = upper;
-		lun->next = next;
 		lun->vpd_max_xfer_blocks = 0;
 		lun->name_index = -1;
 	}

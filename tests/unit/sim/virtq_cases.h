@@ -31,11 +31,25 @@ static struct {
 	struct virtio_device *dev;
 	struct virtqueue *vq;
 	unsigned expected_driver_errors;
+	long allocs_before;
 } F;
 static struct sim_chain C; /* large: keep it off the stack */
 
+/* A test that failed half-way left its device open: close it so that the
+ * next test starts clean. */
+static void fx_cleanup_previous(void)
+{
+	if (F.dev) {
+		virtio_close(F.dev);
+		sim_destroy(&F.sim);
+		F.dev = NULL;
+	}
+	F.allocs_before = host_glue_live_allocs();
+}
+
 static void fx_up_opts(uint64_t features, uint16_t qsize, uint16_t indirect_max, bool legacy)
 {
+	fx_cleanup_previous();
 	host_glue_init(&F.g);
 	sim_init(&F.sim, 1, qsize, features | (legacy ? 0 : RING_BITS), legacy);
 	struct virtq_request req = { .indirect_max = indirect_max };
@@ -55,8 +69,9 @@ static void fx_down(void)
 {
 	assert_int_equal(F.sim.driver_errors, F.expected_driver_errors);
 	virtio_close(F.dev);
+	F.dev = NULL;
 	sim_destroy(&F.sim);
-	assert_int_equal(host_glue_live_allocs(), 0);
+	assert_int_equal(host_glue_live_allocs(), F.allocs_before);
 }
 
 static struct virtq_buf B(uint64_t addr, uint32_t len)

@@ -1,0 +1,167 @@
+"""Issue #4: the virtio-scsi core: scanning sparse and large topologies,
+addressing limits, VPD identifiers, 4096-byte blocks, unit attentions and
+task management functions against real in-flight commands."""
+import re
+
+import pytest
+
+import qemurun
+
+SUCCESS = qemurun.EXIT_SUCCESS
+
+
+def null_disk(node, target, lun, bus="scsi0", size=16 << 20, **props):
+    return (qemurun.blockdev_null(node, size=size)
+            + qemurun.scsi_hd(node, target, lun, bus, **props))
+
+
+def lsscsi_rows(text):
+    """[(H, C, T, L, type, node)] from lsscsi output lines."""
+    rows = []
+    for line in text.splitlines():
+        m = re.match(r"^\[(\d+):(\d+):(\d+):(\d+)\]\s+(\S+)\s", line)
+        if not m:
+            continue
+        node = next((w for w in line.split() if w.startswith("/dev/") or w == "-"), None)
+        rows.append(tuple(int(x) for x in m.groups()[:4]) + (m.group(5), node))
+    return rows
+
+
+def test_sparse_topology(make_vm, tmp_path):
+    """LUN 300 on target 0, LUN 1 alone on target 3, a CD-ROM at 2:0 and an
+    empty target 1: lsscsi lists exactly what QEMU was given."""
+    iso = tmp_path / "empty.iso"
+    iso.write_bytes(b"\0" * (2048 * 16))
+    devices = (qemurun.controller("scsi0") + null_disk("a", 0, 0) + null_disk("b", 0, 300)
+               + null_disk("c", 3, 1) + qemurun.cdrom(str(iso), target=2))
+    vm = make_vm("pc")
+    status, text = vm.run_script("lsscsi", devices)
+    assert status == SUCCESS, vm.report()
+    rows = lsscsi_rows(text.split("vscsi> lsscsi", 1)[1])
+    assert rows == [
+        (0, 0, 0, 0, "disk", "/dev/sda"),
+        (0, 0, 0, 300, "disk", "/dev/sdb"),
+        (0, 0, 2, 0, "cd/dvd", "/dev/sr0"),
+        (0, 0, 3, 1, "disk", "/dev/sdc"),
+    ], vm.report()
+
+
+def test_highest_target_and_lun(make_vm):
+    """Targets and LUNs are inclusive bounds: 255 and 16383 are reachable."""
+    devices = (qemurun.controller("scsi0") + null_disk("a", 0, 0)
+               + null_disk("z", 255, 16383, size=1 << 20))
+    vm = make_vm("pc")
+    status, text = vm.run_script("lsscsi -s; lsblk", devices)
+    assert status == SUCCESS, vm.report()
+    rows = lsscsi_rows(text.split("vscsi> lsscsi", 1)[1])
+    assert (0, 0, 255, 16383, "disk", "/dev/sdb") in rows, vm.report()
+    assert re.search(r"^sdb\s+0:0:255:16383\s+512\s+disk\s+0\s+1048576\b", text, re.M), vm.report()
+
+
+def test_300_disks_on_4_controllers(make_vm):
+    """4 controllers x 75 disks: all 300 listed with the right H:C:T:L,
+    named sda..sdkn in scan order, and the boot reports the scan time."""
+    devices = []
+    for h in range(4):
+        devices += qemurun.controller(f"scsi{h}")
+        for t in range(75):
+            devices += null_disk(f"n{h}-{t}", t, 0, bus=f"scsi{h}", size=1 << 20)
+    vm = make_vm("pc", timeout=180)
+    status, text = vm.run_script("vscsi.verbose=0 lsscsi", devices, timeout=180)
+    assert status == SUCCESS, vm.report()
+    rows = lsscsi_rows(text.split("vscsi> lsscsi", 1)[1])
+    assert len(rows) == 300, vm.report()
+    assert [r[:4] for r in rows] == [(h, 0, t, 0) for h in range(4) for t in range(75)]
+
+    def name(i):  # Linux sd naming: a..z, aa..az, ba..
+        s = ""
+        i += 1
+        while i:
+            i, r = divmod(i - 1, 26)
+            s = chr(ord("a") + r) + s
+        return "/dev/sd" + s
+    assert [r[5] for r in rows] == [name(i) for i in range(300)], vm.report()
+    assert rows[-1][5] == "/dev/sdkn"
+    times = re.findall(r"host(\d) at .*scan took ([\d.]+) ms", text)
+    assert len(times) == 4, vm.report()
+    print("scan times (ms):", times, "total:",
+          re.search(r"brought up in (\d+) ms", text).group(1))
+
+
+def test_vpd_identifiers(make_vm):
+    devices = (qemurun.controller("scsi0")
+               + null_disk("a", 0, 0, serial="SER0", wwn="0x5000c50015ea71ac")
+               + null_disk("b", 1, 0, serial="OTHER-7"))
+    vm = make_vm("pc")
+    status, text = vm.run_script("lsscsi -w; lsscsi -i; by-id", devices)
+    assert status == SUCCESS, vm.report()
+    assert re.search(r"^\[0:0:0:0\].*0x5000c50015ea71ac\s+/dev/sda", text, re.M), vm.report()
+    assert "35000c50015ea71ac" in text, vm.report()       # NAA designator, lsscsi -i style
+    assert "wwn-0x5000c50015ea71ac -> sda" in text, vm.report()
+    assert re.search(r"scsi-\S*OTHER-7\S* -> sdb", text), vm.report()
+
+
+def test_4096_byte_blocks(make_vm):
+    devices = (qemurun.controller("scsi0") + qemurun.blockdev_null("a", size=64 << 20)
+               + ["-device", "scsi-hd,bus=scsi0.0,scsi-id=0,lun=0,drive=a,"
+                             "logical_block_size=4096,physical_block_size=4096"])
+    vm = make_vm("pc")
+    status, text = vm.run_script("lsblk", devices)
+    assert status == SUCCESS, vm.report()
+    assert re.search(r"\[sda\] 16384 4096-byte logical blocks", text), vm.report()
+    assert re.search(r"^sda\s+0:0:0:0\s+4096\s+disk\s+0\s+67108864\b", text, re.M), vm.report()
+
+
+def test_unit_attention_after_lun_reset_is_retried(make_vm, disk_image, md5):
+    """A LUN reset leaves UNIT ATTENTION 06/29/00 pending (as every boot's
+    virtio reset does); the next read sees it, the driver retries, and the
+    data still arrives intact."""
+    image = disk_image("d0", 1 << 20, seed=5)
+    vm = make_vm("pc")
+    status, text = vm.run_script("tmf sda lun-reset; md5sum /dev/sda",
+                                 qemurun.controller("scsi0") + qemurun.disk(image))
+    assert "LOGICAL UNIT RESET -> OK" in text, vm.report()
+    assert f"{md5(image)}  /dev/sda" in text, vm.report()
+    assert status == SUCCESS, vm.report()
+
+
+THROTTLED = ["-object", "throttle-group,id=tg0,x-iops-total=1,x-iops-total-max=1",
+             "-blockdev", "driver=null-co,node-name=n0,size=67108864,read-zeroes=on",
+             "-blockdev", "driver=throttle,node-name=th0,throttle-group=tg0,file=n0",
+             "-device", "scsi-hd,drive=th0,bus=scsi0.0,scsi-id=0,lun=0"]
+
+
+@pytest.mark.parametrize("tmf,tmf_response,effect", [
+    ("abort", "OK", {3: "ABORTED"}),
+    ("query", "FUNCTION_SUCCEEDED", {}),
+    ("abort-set", "OK", {1: "ABORTED", 2: "ABORTED", 3: "ABORTED"}),
+    ("clear-set", "OK", {1: "ABORTED", 2: "ABORTED", 3: "ABORTED"}),
+    ("lun-reset", "OK", {1: "RESET", 2: "RESET", 3: "RESET"}),
+    ("target-reset", "OK", {1: "RESET", 2: "RESET", 3: "RESET"}),
+    ("query-set", "FUNCTION_SUCCEEDED", {}),
+])
+def test_tmf_against_inflight_commands(make_vm, tmf, tmf_response, effect):
+    """A 1-IOPS throttle keeps READs queued inside QEMU; the TMF acts on
+    them and each READ ends exactly once with the expected response."""
+    vm = make_vm("pc")
+    status, text = vm.run_script(f"vscsi.verbose=0 tmf-inflight sda {tmf} 4",
+                                 qemurun.controller("scsi0") + THROTTLED)
+    assert status == SUCCESS, vm.report()
+    assert re.search(rf"^tmf: .* -> {tmf_response} ", text, re.M), vm.report()
+    ends = dict((int(i), r) for i, r in re.findall(r"^cmd (\d) tag \S+: response (\w+)", text, re.M))
+    assert sorted(ends) == [0, 1, 2, 3], vm.report()
+    for i in range(4):
+        assert ends[i] == effect.get(i, "OK"), (i, ends, vm.report())
+
+
+def test_tmf_on_missing_lun_and_target(make_vm):
+    devices = qemurun.controller("scsi0") + null_disk("a", 0, 0)
+    vm = make_vm("pc")
+    status, text = vm.run_script(
+        "tmf 0:0:0:5 lun-reset; tmf 0:0:7:0 lun-reset; tmf sda clear-aca; tmf sda lun-reset",
+        devices)
+    assert re.search(r"LOGICAL UNIT RESET -> INCORRECT_LUN \(12\)", text), vm.report()
+    assert re.search(r"LOGICAL UNIT RESET -> BAD_TARGET \(3\)", text), vm.report()
+    assert re.search(r"CLEAR ACA -> FUNCTION_REJECTED \(11\)", text), vm.report()
+    assert re.search(r"tmf sda lun-reset\ntmf: LOGICAL UNIT RESET -> OK \(0\)", text), vm.report()
+    assert status == qemurun.EXIT_FAILURE, vm.report()   # three of them were refused
