@@ -67,40 +67,48 @@ efi: $(EFIAPP)
 
 $(B)/obj/drv/%.c.o: drv/%.c | $(DEPS_OK)
 	@mkdir -p $(dir $@)
-	$(CC) $(DRV_CFLAGS) -c $< -o $@
+	@echo "  CC      $<"
+	@$(CC) $(DRV_CFLAGS) -c $< -o $@
 
 $(B)/obj/boot/efi/%.c.o: boot/efi/%.c | $(LIBC)
 	@mkdir -p $(dir $@)
-	$(CC) $(EFI_CFLAGS) -c $< -o $@
+	@echo "  CC      $<"
+	@$(CC) $(EFI_CFLAGS) -c $< -o $@
 
 $(B)/obj/boot/%.c.o: boot/%.c | $(LIBC)
 	@mkdir -p $(dir $@)
-	$(CC) $(BOOT_CFLAGS) -c $< -o $@
+	@echo "  CC      $<"
+	@$(CC) $(BOOT_CFLAGS) -c $< -o $@
 
 $(B)/obj/boot/%.S.o: boot/%.S | $(DEPS_OK)
 	@mkdir -p $(dir $@)
-	$(CC) $(BOOT_CFLAGS) -c $< -o $@
+	@echo "  CC      $<"
+	@$(CC) $(BOOT_CFLAGS) -c $< -o $@
 
 $(KERNEL): $(BIOS_OBJS) $(CORE_OBJS) $(DRV_OBJS) $(LIBC) linker.ld
-	$(LD) -T linker.ld -static -nostdlib --orphan-handling=error -z noexecstack \
+	@echo "  LD      $@"
+	@$(LD) -T linker.ld -static -nostdlib --orphan-handling=error -z noexecstack \
 	    --no-warn-rwx-segments -o $@ $(BIOS_OBJS) $(CORE_OBJS) $(DRV_OBJS) $(LIBC) $(LIBGCC)
 
 # GNU-EFI: libefi before libc (both define memset/memcpy; boot-notes §4).
 $(B)/vscsi-efi.so: $(EFI_OBJS) $(CORE_OBJS) $(DRV_OBJS) $(LIBC)
-	$(LD) -shared -Bsymbolic -nostdlib -znocombreloc -z noexecstack -T /usr/lib/elf_x86_64_efi.lds \
+	@echo "  LD      $@"
+	@$(LD) -shared -Bsymbolic -nostdlib -znocombreloc -z noexecstack -T /usr/lib/elf_x86_64_efi.lds \
 	    /usr/lib/crt0-efi-x86_64.o $(EFI_OBJS) $(CORE_OBJS) $(DRV_OBJS) \
 	    -L/usr/lib -lefi -lgnuefi $(LIBC) $(LIBGCC) -o $@
 
 $(EFIAPP): $(B)/vscsi-efi.so
 	@mkdir -p $(dir $@)
-	objcopy -j .text -j .sdata -j .data -j .dynamic -j .dynsym -j .rel -j .rela \
+	@echo "  OBJCOPY $@"
+	@objcopy -j .text -j .sdata -j .data -j .dynamic -j .dynsym -j .rel -j .rela \
 	    -j .rel.* -j .rela.* -j .reloc --target efi-app-x86_64 --subsystem=10 $< $@
 
 # --- host unit tests ------------------------------------------------------
 unit: $(UNIT_TESTS)
 $(B)/unit/%: tests/unit/%.c $(DRV_SRCS) $(UNIT_SUPPORT) $(wildcard tests/unit/*.h tests/unit/*/*.h drv/*/*.h include/vscsi/*.h) | $(DEPS_OK)
 	@mkdir -p $(dir $@)
-	$(CC) $(HOST_CFLAGS) -o $@ $< $(DRV_SRCS) $(UNIT_SUPPORT) -lcmocka
+	@echo "  HOSTCC  $@"
+	@$(CC) $(HOST_CFLAGS) -o $@ $< $(DRV_SRCS) $(UNIT_SUPPORT) -lcmocka
 
 # --- running --------------------------------------------------------------
 run: kernel efi

@@ -135,7 +135,11 @@ static int blk_open(struct devfs_file *f)
 		if (!bi.medium && !(f->flags & O_NONBLOCK))
 			return -ENOMEDIUM;
 	}
-	if ((f->flags & O_ACCMODE) != O_RDONLY && bi.read_only && bi.medium)
+	/* Writing a write-protected device is refused at open, as Linux's sd
+	 * does; a CD opened with O_NONBLOCK (for SG_IO, eject) is let through,
+	 * as Linux's sr does. */
+	if ((f->flags & O_ACCMODE) != O_RDONLY && bi.read_only && bi.medium &&
+	    !(bi.cdrom && (f->flags & O_NONBLOCK)))
 		return -EROFS;
 	struct blkfile *bf = calloc(1, sizeof *bf);
 	if (!bf)

@@ -355,7 +355,9 @@ static void dd_stats(const struct dd_opts *o, uint64_t full_in, uint64_t part_in
 	bool has_si = human(bytes, true, "B", si, sizeof si);
 	bool has_iec = human(bytes, false, "B", iec, sizeof iec);
 	seconds_g(ns, secs, sizeof secs);
-	if (ns)
+	if (!bytes)
+		snprintf(rate, sizeof rate, "0.0 kB/s"); /* as coreutils prints it */
+	else if (ns)
 		human((uint64_t)((unsigned __int128)bytes * 1000000000u / ns), true, "B/s", rate,
 		      sizeof rate);
 	else
@@ -421,6 +423,7 @@ int cmd_dd(int argc, char **argv)
 		goto out;
 	}
 
+	uint64_t t0 = clock_ns();
 	/* skip= and seek= count blocks of ibs / obs unless *_bytes; both are
 	 * plain lseeks, which fail past the end of a device (EINVAL). */
 	uint64_t skip = o.skip_bytes ? o.skip : o.skip * o.ibs;
@@ -435,19 +438,18 @@ int cmd_dd(int argc, char **argv)
 	}
 	if (skip && lseek(in, (off_t)skip, SEEK_SET) < 0) {
 		printf("dd: '%s': cannot skip: %s\n", o.in, blkdev_strerror(errno));
-		dd_stats(&o, 0, 0, 0, 0, 0, 0);
+		dd_stats(&o, 0, 0, 0, 0, 0, clock_ns() - t0);
 		goto out;
 	}
 	if (seek && lseek(out, (off_t)seek, SEEK_SET) < 0) {
 		printf("dd: '%s': cannot seek: %s\n", o.out, blkdev_strerror(errno));
-		dd_stats(&o, 0, 0, 0, 0, 0, 0);
+		dd_stats(&o, 0, 0, 0, 0, 0, clock_ns() - t0);
 		goto out;
 	}
 
 	uint64_t full_in = 0, part_in = 0, full_out = 0, part_out = 0, bytes = 0;
 	uint64_t left = o.count_bytes ? o.count : 0; /* bytes, with count_bytes */
 	size_t pending = 0;                          /* bytes staged in ob */
-	uint64_t t0 = clock_ns();
 	int err = 0;
 	const char *err_what = NULL;
 	for (;;) {

@@ -203,7 +203,7 @@ static void sg_hexdump(const uint8_t *p, size_t len)
 	for (size_t off = 0; off < len; off += 16) {
 		char line[100];
 		memset(line, ' ', sizeof line);
-		int o = snprintf(line, sizeof line, " %02zx", off);
+		int o = snprintf(line, sizeof line, " %02lx", (unsigned long)off);
 		line[o] = ' ';
 		size_t n = len - off < 16 ? len - off : 16;
 		int pos = 8;
@@ -396,6 +396,8 @@ static int sg_open(const char *tool, const char *path, bool rw)
 	return fd;
 }
 
+static bool denied_by_entry(struct vscsi_lun *lun, const uint8_t *cdb, unsigned cdb_len);
+
 /*
  * Why SG_IO refused a command (nothing was sent): the errno in Linux's
  * words plus what this pass-through layer checks, so the user knows what
@@ -409,10 +411,15 @@ static void explain_refusal(const char *tool, const char *path, int fd, int err,
 	if (err == EPERM && cdb_len) {
 		const char *name = scsi_opcode_name(cdb[0]);
 		bool unfiltered = lun && vscsi_sg_get_policy(lun) == VSCSI_SG_UNFILTERED;
-		printf("%s: opcode 0x%02x (%s) refused by the command filter of %s (policy %s); "
-		       "'sg_policy %s allow 0x%02x' admits it\n",
-		       tool, cdb[0], name ? name : "unknown", path,
-		       unfiltered ? "unfiltered, denied by an entry" : "filtered", path, cdb[0]);
+		if (lun && denied_by_entry(lun, cdb, cdb_len))
+			printf("%s: opcode 0x%02x (%s) refused by a deny entry of %s's command filter; "
+			       "'sg_policy %s clear' removes the entries\n",
+			       tool, cdb[0], name ? name : "unknown", path, path);
+		else
+			printf("%s: opcode 0x%02x (%s) refused by the command filter of %s (policy "
+			       "%s); 'sg_policy %s allow 0x%02x' admits it\n",
+			       tool, cdb[0], name ? name : "unknown", path,
+			       unfiltered ? "unfiltered" : "filtered", path, cdb[0]);
 	} else if (err == E2BIG && lun) {
 		struct vscsi_blk_info bi;
 		if (vscsi_blk_get_info(lun, &bi) == 0)
@@ -536,7 +543,7 @@ int cmd_sg_raw(int argc, char **argv)
 	size_t dlen = (size_t)(rlen ? rlen : slen);
 	uint8_t *data = NULL;
 	if (dlen && !(data = data_alloc(dlen))) {
-		printf("sg_raw: unable to allocate %zu bytes for the data %s buffer\n", dlen,
+		printf("sg_raw: unable to allocate %lu bytes for the data %s buffer\n", (unsigned long)dlen,
 		       rlen ? "in" : "out");
 		return CAT_OTHER;
 	}
@@ -552,7 +559,7 @@ int cmd_sg_raw(int argc, char **argv)
 			if (in >= 0)
 				close(in);
 			if (got < 0 || (size_t)got != dlen) {
-				printf("sg_raw: error reading %zu bytes from %s: %s\n", dlen, infile,
+				printf("sg_raw: error reading %lu bytes from %s: %s\n", (unsigned long)dlen, infile,
 				       got < 0 ? blkdev_strerror(e) : "short read");
 				data_free(data, dlen);
 				return CAT_FILE_ERROR;
@@ -564,7 +571,7 @@ int cmd_sg_raw(int argc, char **argv)
 			memset(data, 0, dlen);
 			if (!parse_hex_bytes(infile, data, dlen, &n, &bad)) {
 				if (n >= dlen)
-					printf("sg_raw: --infile data longer than --send=%zu\n", dlen);
+					printf("sg_raw: --infile data longer than --send=%lu\n", (unsigned long)dlen);
 				else
 					printf("sg_raw: invalid hex data at '%s'\n", bad);
 				data_free(data, dlen);
@@ -1300,6 +1307,26 @@ static void shadow_add(struct vscsi_lun *lun, uint8_t op, int sa, bool allow)
 			shadow[i].allow = allow;
 			return;
 		}
+}
+
+/* Does a deny entry added with sg_policy match this CDB? */
+static bool denied_by_entry(struct vscsi_lun *lun, const uint8_t *cdb, unsigned cdb_len)
+{
+	int sa = -1;
+	switch (cdb[0]) {
+	case SCSI_SERVICE_ACTION_IN_16:
+	case SCSI_MAINTENANCE_IN:
+	case SCSI_MAINTENANCE_OUT:
+	case SCSI_PERSISTENT_RESERVE_IN:
+	case SCSI_PERSISTENT_RESERVE_OUT:
+		sa = cdb_len >= 2 ? cdb[1] & 0x1f : -1;
+		break;
+	}
+	for (unsigned i = 0; i < POLICY_SHADOW; i++)
+		if (shadow[i].lun == lun && !shadow[i].allow && shadow[i].opcode == cdb[0] &&
+		    (shadow[i].sa < 0 || shadow[i].sa == sa))
+			return true;
+	return false;
 }
 
 static void shadow_clear(struct vscsi_lun *lun)

@@ -62,8 +62,8 @@ def describe_exit(status, output=""):
         return "kernel panic or CPU exception"
     if status == EXIT_TRIPLE:
         if not output:
-            return "triple fault before any output (or QMP quit)"
-        return "triple fault or QMP quit (no isa-debug-exit)"
+            return "triple fault before any output (or QEMU was quit)"
+        return "QEMU quit (Ctrl-A X, QMP quit) or a triple fault: no isa-debug-exit"
     if status == EXIT_QEMU_ERROR:
         return "QEMU error (bad command line? see stderr)"
     if status < 0:

@@ -101,6 +101,8 @@ def main(argv):
         return 130
     print(f"\nrun.py: QEMU exited with {status}: {qemurun.describe_exit(status, 'x')}",
           file=sys.stderr)
+    if status == qemurun.EXIT_TRIPLE:
+        return 0  # most likely Ctrl-A X: not an error for an interactive session
     return qemurun.cli_status(status)
 
 

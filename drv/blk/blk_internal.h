@@ -31,6 +31,7 @@ struct vs_blk_dev {
 	uint8_t *zero_block;     /* data-out of WRITE SAME(16) UNMAP */
 	uint32_t zero_size;
 	struct vs_filter filter;
+	struct vscsi_blk_req *stalled; /* waiting for a slot or a backoff (ctrl lock) */
 };
 
 struct vs_blk_dev *vs_blk_state(struct vscsi_lun *dev);

@@ -13,7 +13,15 @@
 
 #define VS_WS_DEFAULT_MAX 0x400000u /* WRITE SAME blocks per command when unlimited */
 
-static struct vscsi_blk_req *vs_stalled; /* requests waiting for a slot or a backoff */
+/*
+ * Locking: a request's state (pieces, counters, the stall list of its
+ * device) changes only under its controller's lock, because completions
+ * may run in interrupt context while the submitter is still busy with the
+ * request.  `done` is always called after the lock is released, and
+ * nothing touches a request once it is marked finished.
+ */
+#define VS_P_SENT 1u
+#define VS_P_FINISHED 2u
 
 bool vscsi_blk_is_block(const struct vscsi_lun *dev)
 {
@@ -84,22 +92,24 @@ uint64_t vscsi_blk_size_bytes(struct vscsi_lun *dev)
 	return bi.blocks * bi.block_size;
 }
 
-/* --- the stall list ------------------------------------------------------- */
+/* --- the stall list (per device, under the controller lock) --------------- */
 
 static void vs_stall(struct vscsi_blk_req *req)
 {
+	struct vs_blk_dev *st = req->dev->upper;
 	if (req->stalled)
 		return;
 	req->stalled = true;
-	req->stall_next = vs_stalled;
-	vs_stalled = req;
+	req->stall_next = st->stalled;
+	st->stalled = req;
 }
 
 static void vs_unstall(struct vscsi_blk_req *req)
 {
+	struct vs_blk_dev *st = req->dev->upper;
 	if (!req->stalled)
 		return;
-	for (struct vscsi_blk_req **pp = &vs_stalled; *pp; pp = &(*pp)->stall_next) {
+	for (struct vscsi_blk_req **pp = &st->stalled; *pp; pp = &(*pp)->stall_next) {
 		if (*pp == req) {
 			*pp = req->stall_next;
 			break;
@@ -107,6 +117,18 @@ static void vs_unstall(struct vscsi_blk_req *req)
 	}
 	req->stalled = false;
 	req->stall_next = NULL;
+}
+
+static void vs_blk_lock(struct vscsi_lun *dev)
+{
+	struct vscsi_ctrl *c = vscsi_lun_ctrl(dev);
+	vs_lock(c->glue, c->lock);
+}
+
+static void vs_blk_unlock(struct vscsi_lun *dev)
+{
+	struct vscsi_ctrl *c = vscsi_lun_ctrl(dev);
+	vs_unlock(c->glue, c->lock);
 }
 
 /* --- building and sending commands ------------------------------------------- */
@@ -228,12 +250,11 @@ static int vs_send_piece(struct vscsi_blk_req *req, struct vscsi_blk_piece *p)
 	return r;
 }
 
+/* Mark `req` finished (lock held); the caller runs `done` after unlocking. */
 static void vs_finish(struct vscsi_blk_req *req)
 {
 	vs_unstall(req);
-	req->finished = true;
-	if (req->done)
-		req->done(req);
+	__atomic_store_n(&req->finished, true, __ATOMIC_RELEASE);
 }
 
 static void vs_fail(struct vscsi_blk_req *req, int err, const struct vscsi_cmd *cmd)
@@ -251,9 +272,10 @@ static void vs_fail(struct vscsi_blk_req *req, int err, const struct vscsi_cmd *
 /*
  * Move `req` on: resend pieces whose backoff is over, cut and send new
  * pieces while the window has room, and finish it when nothing is left
- * anywhere.  Returns true if anything was sent (the caller kicks).
+ * anywhere.  Lock held.  Returns VS_P_SENT (the caller kicks) and
+ * VS_P_FINISHED (the caller runs `done`, read before the lock was let go).
  */
-static bool vs_progress(struct vscsi_blk_req *req, uint64_t now)
+static unsigned vs_progress(struct vscsi_blk_req *req, uint64_t now)
 {
 	bool sent = false, waiting = false;
 	for (unsigned i = 0; i < VSCSI_BLK_WINDOW; i++) {
@@ -299,11 +321,23 @@ static bool vs_progress(struct vscsi_blk_req *req, uint64_t now)
 	for (unsigned i = 0; i < VSCSI_BLK_WINDOW; i++)
 		pending |= req->piece[i].resubmit;
 	bool more = req->left && !req->result;
-	if (!req->inflight && !pending && !more)
-		vs_finish(req); /* req may be gone now */
-	else if (waiting || !req->inflight)
-		vs_stall(req);  /* only vscsi_blk_poll can move it on */
-	return sent;
+	if (!req->inflight && !pending && !more) {
+		vs_finish(req);
+		return (sent ? VS_P_SENT : 0) | VS_P_FINISHED;
+	}
+	if (waiting || !req->inflight)
+		vs_stall(req); /* only vscsi_blk_poll can move it on */
+	return sent ? VS_P_SENT : 0;
+}
+
+/* After vs_progress, with the lock released. */
+static void vs_after(struct vscsi_ctrl *c, unsigned flags,
+		     void (*done)(struct vscsi_blk_req *), struct vscsi_blk_req *req)
+{
+	if (flags & VS_P_SENT)
+		vscsi_kick(c);
+	if ((flags & VS_P_FINISHED) && done)
+		done(req);
 }
 
 static void vs_piece_done(struct vscsi_cmd *cmd)
@@ -311,17 +345,19 @@ static void vs_piece_done(struct vscsi_cmd *cmd)
 	struct vscsi_blk_piece *p = cmd->arg;
 	struct vscsi_blk_req *req = p->req;
 	struct vscsi_lun *dev = req->dev;
+	struct vscsi_ctrl *c = vscsi_lun_ctrl(dev);
+	struct vs_blk_verdict v;
+
+	vs_blk_lock(dev);
 	p->busy = false;
 	req->inflight--;
 	req->completions++;
-
-	struct vs_blk_verdict v;
 	vs_blk_classify(req->op, cmd, p->retries, &v);
 	if (v.medium_gone || v.revalidate || v.write_protected) {
-		struct vs_blk_dev *st = vs_blk_state(dev);
-		if (st)
-			st->needs_revalidate = true;
+		struct vs_blk_dev *st = dev->upper;
+		st->needs_revalidate = true;
 	}
+	uint64_t now = 0;
 	switch (v.action) {
 	case VS_BLK_OK:
 		break;
@@ -329,18 +365,22 @@ static void vs_piece_done(struct vscsi_cmd *cmd)
 	case VS_BLK_RETRY_LATER:
 		p->retries++;
 		p->resubmit = true;
-		p->not_before = v.action == VS_BLK_RETRY_LATER
-					? vs_now(vscsi_lun_ctrl(dev)) + (uint64_t)v.delay_us * 1000u
-					: 0;
+		p->not_before = 0;
+		if (v.action == VS_BLK_RETRY_LATER) {
+			now = vs_now(c);
+			p->not_before = now + (uint64_t)v.delay_us * 1000u;
+		}
 		break;
 	case VS_BLK_FAIL:
 		vs_fail(req, v.err, cmd);
 		break;
 	}
+	void (*done)(struct vscsi_blk_req *) = req->done;
 	/* Pieces are submitted unkicked; this completion may be the only
-	 * chance to send the next ones, so kick here. */
-	if (vs_progress(req, p->not_before ? vs_now(vscsi_lun_ctrl(dev)) : 0))
-		vscsi_kick(vscsi_lun_ctrl(dev));
+	 * chance to send the next ones, so they are kicked here. */
+	unsigned f = vs_progress(req, now);
+	vs_blk_unlock(dev);
+	vs_after(c, f, done, req);
 }
 
 int vscsi_blk_submit(struct vscsi_lun *dev, struct vscsi_blk_req *req)
@@ -375,6 +415,9 @@ int vscsi_blk_submit(struct vscsi_lun *dev, struct vscsi_blk_req *req)
 			return -VSCSI_ENOMEM;
 	}
 
+	struct vscsi_ctrl *c = vscsi_lun_ctrl(dev);
+	bool kick = !(req->flags & VSCSI_BLK_NO_KICK);
+	void (*done)(struct vscsi_blk_req *) = req->done;
 	req->result = 0;
 	req->sense_len = 0;
 	req->commands = 0;
@@ -391,22 +434,26 @@ int vscsi_blk_submit(struct vscsi_lun *dev, struct vscsi_blk_req *req)
 
 	/* The first command decides whether the request is accepted: a
 	 * refusal there means nothing was sent. */
+	vs_blk_lock(dev);
 	struct vscsi_blk_piece *p = &req->piece[0];
 	r = vs_build_piece(req, p);
-	if (r < 0)
-		return r;
-	bool kick = !(req->flags & VSCSI_BLK_NO_KICK);
-	r = vs_send_piece(req, p);
+	if (r == 0)
+		r = vs_send_piece(req, p);
 	if (r == -VSCSI_EAGAIN) {
 		vs_unbuild_piece(req, p);
 		vs_stall(req); /* vscsi_blk_poll sends it */
+		vs_blk_unlock(dev);
 		return 0;
 	}
-	if (r < 0)
+	if (r < 0) {
+		vs_blk_unlock(dev);
 		return r;
-	vs_progress(req, 0);
-	if (kick)
-		vscsi_kick(vscsi_lun_ctrl(dev));
+	}
+	unsigned f = vs_progress(req, 0) | VS_P_SENT;
+	vs_blk_unlock(dev);
+	if (!kick)
+		f &= ~VS_P_SENT;
+	vs_after(c, f, done, req);
 	return 0;
 }
 
@@ -419,19 +466,42 @@ void vscsi_blk_kick(struct vscsi_lun *dev)
 void vscsi_blk_poll(void)
 {
 	vscsi_poll_all();
-	/* Take the list: vs_progress puts back what still waits. */
-	struct vscsi_blk_req *list = vs_stalled;
-	vs_stalled = NULL;
-	while (list) {
-		struct vscsi_blk_req *req = list;
-		list = req->stall_next;
-		req->stalled = false;
-		req->stall_next = NULL;
-		if (req->finished)
-			continue;
-		struct vscsi_ctrl *c = vscsi_lun_ctrl(req->dev);
-		if (vs_progress(req, vs_now(c)))
-			vscsi_kick(c);
+	for (struct vscsi_ctrl *c = vscsi_ctrl_next(NULL); c; c = vscsi_ctrl_next(c)) {
+		for (struct vscsi_lun *l = c->luns; l; l = l->next) {
+			struct vs_blk_dev *st = l->upper;
+			if (!st || !st->stalled)
+				continue;
+			/* Take the list; vs_progress puts back what still waits.
+			 * Finished requests are chained on `done_list` and told
+			 * after the lock is let go. */
+			struct vscsi_blk_req *done_list = NULL;
+			unsigned sent = 0;
+			uint64_t now = vs_now(c);
+			vs_lock(c->glue, c->lock);
+			struct vscsi_blk_req *list = st->stalled;
+			st->stalled = NULL;
+			while (list) {
+				struct vscsi_blk_req *req = list;
+				list = req->stall_next;
+				req->stalled = false;
+				req->stall_next = NULL;
+				unsigned f = vs_progress(req, now);
+				sent |= f & VS_P_SENT;
+				if ((f & VS_P_FINISHED) && req->done) {
+					req->stall_next = done_list;
+					done_list = req;
+				}
+			}
+			vs_unlock(c->glue, c->lock);
+			if (sent)
+				vscsi_kick(c);
+			while (done_list) {
+				struct vscsi_blk_req *req = done_list;
+				done_list = req->stall_next;
+				req->stall_next = NULL;
+				req->done(req);
+			}
+		}
 	}
 }
 
@@ -453,9 +523,9 @@ int vscsi_blk_exec(struct vscsi_lun *dev, struct vscsi_blk_req *req)
 	uint64_t timeout = (uint64_t)vs_timeout_ms(c, 0) * 1000000u;
 	uint64_t last = vs_now(c);
 	uint32_t seen = req->completions;
-	while (!req->finished) {
+	while (!__atomic_load_n(&req->finished, __ATOMIC_ACQUIRE)) {
 		vscsi_blk_poll();
-		if (req->finished)
+		if (__atomic_load_n(&req->finished, __ATOMIC_ACQUIRE))
 			break;
 		uint64_t now = vs_now(c);
 		if (req->completions != seen) {

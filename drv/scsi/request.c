@@ -575,7 +575,8 @@ static void vs_finish(struct vscsi_ctrl *c, struct vs_req *rq, int forced)
 	}
 	if (rq->timed_out)
 		cmd->result = -VSCSI_ETIMEDOUT;
-	if (cmd->result)
+	/* "No such target/LUN" is what most of a scan hears: not an error. */
+	if (cmd->result && cmd->result != -VSCSI_ENXIO)
 		c->stats.errors++;
 	vs_unmap_data(c, rq, cmd, rq->nseg);
 	cmd->duration_ns = vs_now(c) - rq->start_ns;

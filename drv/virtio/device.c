@@ -490,7 +490,12 @@ int virtio_queues_create(struct virtio_device *dev, unsigned n, const struct vir
 		virtio_free(dev->glue, dev->vqs, sizeof(*dev->vqs) * n);
 		dev->vqs = NULL;
 		dev->nvq = 0;
-		set_failed(dev);
+		/* Queues may have been half programmed: reset and negotiate the
+		 * same features again so that the caller may retry (with fewer
+		 * queues, say); give up only if even that fails. */
+		virtio_irq_teardown(dev);
+		if (run_features(dev, dev->features))
+			set_failed(dev);
 	}
 	return rc;
 }

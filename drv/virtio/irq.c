@@ -77,8 +77,11 @@ static int attach(struct virtio_device *dev, unsigned i, struct vscsi_irq_reques
 {
 	dev->irqs[i].req = r;
 	int rc = dev->glue->irq_attach(dev->glue->ctx, &dev->irqs[i].req);
-	if (rc)
-		return rc < 0 ? rc : -VSCSI_EIO;
+	if (rc) {
+		vs_log(dev->glue, VS_LOG_DEBUG, "virtio %s: host could not attach %s interrupt %u (%d)",
+		       dev->location, r.kind == VSCSI_IRQ_MSI ? "MSI" : "line", i, rc);
+		return -VSCSI_ENODEV;
+	}
 	dev->irqs[i].attached = true;
 	return 0;
 }

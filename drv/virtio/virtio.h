@@ -115,8 +115,10 @@ struct virtq_request {
 	virtq_callback callback;
 	void *arg;
 	/* Entries per indirect table when INDIRECT_DESC is negotiated (one
-	 * table per ring slot, preallocated): 0 = 128; capped at the queue
-	 * size.  Longer chains fall back to direct descriptors. */
+	 * table per ring slot, preallocated: size x indirect_max x 16 bytes):
+	 * 0 = 256, 1 = no tables; capped at the queue size.  Longer chains
+	 * fall back to direct descriptors.  Queues with short chains (control,
+	 * event) should ask for little. */
 	uint16_t indirect_max;
 };
 

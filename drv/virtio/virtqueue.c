@@ -49,6 +49,8 @@ static void alloc_indirect(struct virtqueue *vq, const struct virtq_request *req
 	 * read strictly), and QEMU accepts at most 1024 elements per chain. */
 	want = VS_MIN(want, (unsigned)vq->size);
 	want = VS_MIN(want, 1024u);
+	if (want < 2)
+		return; /* the caller wants none (chains of one never use a table) */
 	while (want >= 2) {
 		size_t sz = (size_t)vq->size * want * VRING_DESC_SIZE;
 		void *p = dma_zalloc(g, sz, 16, &vq->indirect_bus);

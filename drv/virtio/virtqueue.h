@@ -31,8 +31,10 @@
 
 #define VRING_DESC_SIZE 16u
 #define VIRTQ_MAX_SIZE 32768u
-/* Entries of each per-slot indirect table when the caller does not say. */
-#define VIRTQ_INDIRECT_DEFAULT 128u
+/* Entries of each per-slot indirect table when the caller does not say
+ * (capped at the queue size): room for seg_max + 2 with QEMU's default
+ * 256-entry queues, so that every request takes one ring slot. */
+#define VIRTQ_INDIRECT_DEFAULT 256u
 /* Legacy interfaces place the used ring on a 4096-byte boundary (§2.7.2). */
 #define VIRTQ_LEGACY_ALIGN 4096u
 

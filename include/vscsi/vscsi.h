@@ -103,7 +103,8 @@ struct vscsi_ctrl_info {
 	uint32_t max_transfer;     /* bytes per command */
 	bool dead;                 /* the device failed and could not be recovered */
 	/* counters */
-	uint64_t commands, errors, timeouts, aborts, lun_resets, device_resets;
+	uint64_t commands, errors; /* errors: failed commands, "no such target/LUN" excluded */
+	uint64_t timeouts, aborts, lun_resets, device_resets;
 	uint64_t events, events_missed, rescans;
 	uint64_t last_scan_ns;     /* duration of the last full scan */
 };

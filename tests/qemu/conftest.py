@@ -100,6 +100,8 @@ def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
     if report.failed:
+        shown = str(report.longrepr)
         for vm in getattr(item, "_vscsi_vms", []):
-            if vm.args is not None:
+            # Skip VMs whose report() is already in the failure message.
+            if vm.args is not None and f"--- {vm.name}: QEMU" not in shown:
                 report.sections.append((f"QEMU {vm.name} ({report.when})", vm.report()))

@@ -5,8 +5,10 @@ The host is the oracle for data: a test makes an image with known content
 it, then compares MD5 sums computed here with what the guest printed.
 """
 import hashlib
+import os
 import random
 import subprocess
+import tempfile
 
 import mkimages
 
@@ -30,7 +32,7 @@ def make_raw(path, size, seed=None, content=None):
             f.write(content[:size])
         elif seed is not None:
             for off in range(0, size, 1 << 20):   # 1 MiB at a time keeps memory flat
-                f.write(random_bytes(min(1 << 20, size - off), (seed, off)))
+                f.write(random_bytes(min(1 << 20, size - off), f"{seed}:{off}"))
         f.truncate(size)
     return path
 
@@ -69,11 +71,13 @@ def md5_sectors(path, lba, count, sector=SECTOR):
 def md5_guest_view(path):
     """MD5 of what a guest sees on an image of any format (qcow2 included)."""
     path = str(path)
-    if path.endswith(".qcow2"):
-        r = subprocess.run(["qemu-img", "convert", "-f", "qcow2", "-O", "raw", path, "/dev/stdout"],
-                           stdout=subprocess.PIPE, check=True)
-        return hashlib.md5(r.stdout).hexdigest()
-    return md5_file(path)
+    if not path.endswith(".qcow2"):
+        return md5_file(path)
+    with tempfile.TemporaryDirectory() as tmp:
+        raw = os.path.join(tmp, "flat.raw")
+        subprocess.run(["qemu-img", "convert", "-q", "-f", "qcow2", "-O", "raw", path, raw],
+                       check=True)
+        return md5_file(raw)
 
 
 def read_sectors(path, lba, count, sector=SECTOR):

@@ -163,5 +163,5 @@ def test_tmf_on_missing_lun_and_target(make_vm):
     assert re.search(r"LOGICAL UNIT RESET -> INCORRECT_LUN \(12\)", text), vm.report()
     assert re.search(r"LOGICAL UNIT RESET -> BAD_TARGET \(3\)", text), vm.report()
     assert re.search(r"CLEAR ACA -> FUNCTION_REJECTED \(11\)", text), vm.report()
-    assert re.search(r"tmf sda lun-reset\ntmf: LOGICAL UNIT RESET -> OK \(0\)", text), vm.report()
+    assert re.search(r"tmf sda lun-reset\n(?:vscsi: .*\n)*tmf: LOGICAL UNIT RESET -> OK \(0\)", text), vm.report()
     assert status == qemurun.EXIT_FAILURE, vm.report()   # three of them were refused

@@ -75,8 +75,10 @@ def test_transport(make_vm, disk_image, md5, case):
         extra = ["-global", "virtio-mmio.force-legacy=false"]
     if case == "iommu-platform":
         extra = ["-device", "intel-iommu"]
-    devices = (extra + qemurun.controller("scsi0", machine, root_port=root_port, **props)
-               + qemurun.disk(image, target=0))
+    # Property names are QEMU's own (some have underscores): spell them out.
+    ctrl = qemurun.controller("scsi0", machine, root_port=root_port)
+    ctrl[-1] += "".join(f",{k}={v}" for k, v in props.items())
+    devices = extra + ctrl + qemurun.disk(image, target=0)
     vm = make_vm(machine, name=case)
     vm.start(options, devices)
     boot_text = vm.expect_prompt()

@@ -229,6 +229,7 @@ class VM:
         """Wait until `pattern` (a str, or a compiled regex) appears after the
         cursor; return the text from the cursor to the end of the match and
         move the cursor past it.  Raises VMError on timeout or QEMU exit."""
+        __tracebackhide__ = True  # pytest: show the caller, not this frame
         timeout = self.timeout if timeout is None else timeout
         deadline = time.monotonic() + timeout
         with self._cond:
@@ -263,6 +264,7 @@ class VM:
 
     def send(self, data):
         """Type raw text (or bytes) on the serial console."""
+        __tracebackhide__ = True
         if isinstance(data, str):
             data = data.encode()
         try:
@@ -273,15 +275,18 @@ class VM:
 
     def send_line(self, line):
         """Type a line and press Enter (CR, as a terminal does)."""
+        __tracebackhide__ = True
         self.send(line + "\r")
 
     def expect_prompt(self, timeout=None):
         """Wait for the shell prompt; returns the text before it."""
+        __tracebackhide__ = True
         return self.wait_for(PROMPT, timeout)[:-len(PROMPT)]
 
     def command(self, line, timeout=None):
         """Run one interactive command and return its output (without the
         echoed command line and the next prompt)."""
+        __tracebackhide__ = True
         self.send_line(line)
         out = self.expect_prompt(timeout)
         first, sep, rest = out.partition("\n")
@@ -292,6 +297,7 @@ class VM:
     @property
     def qmp(self):
         """The QMP connection, made on first use."""
+        __tracebackhide__ = True
         if self._qmp is None:
             if self.proc is None:
                 raise RuntimeError("VM not started")

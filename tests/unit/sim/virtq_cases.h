@@ -320,9 +320,13 @@ static void run_many(uint64_t features, uint16_t qsize, unsigned total, unsigned
 	fx_up(features, qsize);
 	unsigned *seen = calloc(total, sizeof(unsigned));
 	uint16_t *pending = calloc(qsize, sizeof(uint16_t));
-	unsigned npending = 0, next = 0, done = 0;
+	unsigned npending = 0, next = 0, done = 0, stalled = 0, last_done = 0;
 	srand(12345);
 	while (done < total) {
+		/* a driver that loses completions must fail, not hang */
+		stalled = done == last_done ? stalled + 1 : 0;
+		last_done = done;
+		assert_true(stalled < 1000);
 		/* add a random number of chains of random shape */
 		unsigned want = (unsigned)rand() % (qsize + 1u);
 		for (unsigned k = 0; k < want && next < total; k++) {

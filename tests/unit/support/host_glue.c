@@ -22,7 +22,7 @@ static struct {
 } logs;
 
 static long live_allocs;
-static unsigned fail_allocs;
+static unsigned ok_allocs, fail_allocs;
 
 static struct {
 	struct vscsi_irq_request *req[MAX_IRQS];
@@ -36,7 +36,9 @@ static struct {
 static void *h_dma_alloc(void *ctx, size_t size, size_t align, uint64_t *bus)
 {
 	(void)ctx;
-	if (fail_allocs) {
+	if (ok_allocs) {
+		ok_allocs--;
+	} else if (fail_allocs) {
 		fail_allocs--;
 		return NULL;
 	}
@@ -85,6 +87,12 @@ long host_glue_live_allocs(void)
 
 void host_glue_fail_allocs(unsigned n)
 {
+	host_glue_fail_after(0, n);
+}
+
+void host_glue_fail_after(unsigned ok, unsigned n)
+{
+	ok_allocs = n ? ok : 0;
 	fail_allocs = n;
 }
 

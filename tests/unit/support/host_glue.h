@@ -35,6 +35,8 @@ void host_glue_log_reset(void);
 long host_glue_live_allocs(void);
 /* Make the next `n` dma_alloc calls fail (0: none). */
 void host_glue_fail_allocs(unsigned n);
+/* Let `ok` more dma_alloc calls succeed, then fail the `n` after them. */
+void host_glue_fail_after(unsigned ok, unsigned n);
 
 /* --- fake interrupts ---------------------------------------------------- */
 /* Install (true) or remove (false) irq_attach/irq_detach. */

@@ -1,0 +1,173 @@
+"""Issue #5: the CD-ROM path.  The test builds ISO 9660 images with
+xorriso; the guest reads them through /dev/sr0 (md5sum of the whole medium,
+hexdump of one file's extent, found by parsing the ISO here), and sees a
+medium change made through QMP (eject, blockdev-change-medium) without a
+reboot.  The guest's own eject opens the tray (QEMU says so on QMP)."""
+import hashlib
+import os
+import re
+import shutil
+import struct
+import subprocess
+
+import pytest
+
+import disks
+import qemurun
+from test_blk import guest_md5s, steps
+
+SUCCESS = qemurun.EXIT_SUCCESS
+FAILURE = qemurun.EXIT_FAILURE
+
+pytestmark = pytest.mark.skipif(shutil.which("xorriso") is None,
+                                reason="xorriso is not installed (apt-get install xorriso)")
+
+
+def make_iso(path, volid, files):
+    """An ISO 9660 image holding `files` ({"NAME.EXT": bytes}) in its root."""
+    src = str(path) + ".d"
+    os.makedirs(src, exist_ok=True)
+    for name, data in files.items():
+        with open(os.path.join(src, name), "wb") as f:
+            f.write(data)
+    subprocess.run(["xorriso", "-as", "mkisofs", "-quiet", "-o", str(path), "-V", volid, src],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return str(path)
+
+
+def iso_extent(path, name):
+    """(byte offset, length) of a file in the root directory of an ISO 9660
+    image: the primary volume descriptor (sector 16) holds the root
+    directory record; its extent lists the files (ECMA-119 §8.4, §9.1)."""
+    with open(path, "rb") as f:
+        iso = f.read()
+    pvd = iso[16 * 2048:17 * 2048]
+    assert pvd[0] == 1 and pvd[1:6] == b"CD001", "no primary volume descriptor"
+    root = pvd[156:156 + 34]
+    lba, size = struct.unpack_from("<I", root, 2)[0], struct.unpack_from("<I", root, 10)[0]
+    off, end = lba * 2048, lba * 2048 + size
+    while off < end:
+        n = iso[off]
+        if n == 0:                       # records do not cross sectors
+            off = (off // 2048 + 1) * 2048
+            continue
+        rec = iso[off:off + n]
+        ident = rec[33:33 + rec[32]].decode("ascii", "replace").split(";")[0]
+        if ident.upper() == name.upper():
+            return (struct.unpack_from("<I", rec, 2)[0] * 2048,
+                    struct.unpack_from("<I", rec, 10)[0])
+        off += n
+    raise KeyError(name)
+
+
+def hexdump_bytes(text):
+    """The bytes a `hexdump -C -v` printed (offset column and ASCII dropped)."""
+    out = bytearray()
+    for line in text.splitlines():
+        m = re.match(r"^[0-9a-f]{8}  ((?:[0-9a-f]{2} +)+)\|", line)
+        if m:
+            out += bytes.fromhex(m.group(1).replace(" ", ""))
+    return bytes(out)
+
+
+def md5(path):
+    return disks.md5_file(path)
+
+
+@pytest.fixture
+def isos(tmp_path):
+    """Two media with different content and sizes."""
+    one = make_iso(tmp_path / "one.iso", "VSCSI_ONE", {
+        "HELLO.TXT": b"Hello from the first vscsi test medium.\n" * 3,
+        "DATA.BIN": disks.random_bytes(20000, "cd-one"),
+    })
+    two = make_iso(tmp_path / "two.iso", "VSCSI_TWO", {
+        "OTHER.TXT": b"This is the second medium.\n",
+        "BIG.BIN": disks.random_bytes(3 << 20, "cd-two"),
+    })
+    return one, two
+
+
+def test_read_iso(make_vm, isos):
+    """md5sum of /dev/sr0 equals the host's of the ISO; a file's extent,
+    read with hexdump, is the file; writes are refused; the SCSI tools see
+    a CD-ROM with 2048-byte blocks."""
+    one, _ = isos
+    off, length = iso_extent(one, "DATA.BIN")
+    toff, tlen = iso_extent(one, "HELLO.TXT")
+    size = os.path.getsize(one)
+    devices = qemurun.controller("scsi0") + qemurun.cdrom(one, target=2, id="cd0")
+    commands = ["lsblk", "md5sum /dev/sr0", f"hexdump -C -v -s {off} -n {length} /dev/sr0",
+                f"hexdump -C -s {toff} -n {tlen} /dev/sr0",
+                "dd if=/dev/sr0 of=/dev/null bs=2048", "dd if=/dev/zero of=/dev/sr0 count=1",
+                "sg_inq /dev/sr0", "sg_readcap /dev/sr0"]
+    vm = make_vm("pc")
+    status, r = steps(vm, commands, devices)
+    assert re.search(rf"^sr0\s+0:0:2:0\s+2048\s+rom\s+1\s+{size}\b", r[0].out, re.M), vm.report()
+    assert guest_md5s(r[1].out) == {"/dev/sr0": md5(one)}, vm.report()
+    assert hexdump_bytes(r[2].out) == disks.random_bytes(20000, "cd-one"), r[2].out[-2000:]
+    assert re.search(rf"^{off + length:08x}$", r[2].out, re.M), r[2].out[-300:]
+    assert hexdump_bytes(r[3].out) == b"Hello from the first vscsi test medium.\n" * 3
+    assert "|Hello from the f|" in r[3].out
+    blocks = size // 2048
+    assert re.search(rf"^{blocks}\+0 records in\n{blocks}\+0 records out$", r[4].out, re.M)
+    assert r[5].status == 1 and "dd: failed to open '/dev/sr0': Read-only file system" in r[5].out
+    assert "Peripheral device type: cd/dvd" in r[6].out and "RMB=1" in r[6].out
+    assert "Product identification: QEMU CD-ROM" in r[6].out
+    assert f"Last LBA={blocks - 1} (0x{blocks - 1:x}), Number of logical blocks={blocks}" in r[7].out
+    assert "Logical block length=2048 bytes" in r[7].out
+    assert status == FAILURE  # only the refused write failed
+    assert [s.cmd for s in r if s.status] == ["dd if=/dev/zero of=/dev/sr0 count=1"]
+
+
+def test_eject_and_change_medium(make_vm, isos):
+    """Interactive: the guest's eject opens the tray and -t closes it (QEMU
+    reports both); QMP eject empties the drive and blockdev-change-medium
+    inserts another ISO; the guest sees each state on its next open, with
+    no reboot."""
+    one, two = isos
+    devices = qemurun.controller("scsi0") + qemurun.cdrom(one, target=2, id="cd0")
+    vm = make_vm("pc")
+    vm.start(None, devices)
+    vm.qmp  # connect now: QMP events sent before the connection are lost
+    vm.expect_prompt()
+
+    def md5sum():
+        return vm.command("md5sum /dev/sr0", timeout=60)
+
+    assert guest_md5s(md5sum()) == {"/dev/sr0": md5(one)}, vm.report()
+
+    # The guest opens the tray: PREVENT ALLOW + START STOP UNIT (LoEj).
+    out = vm.command("eject")
+    assert "eject:" not in out, out
+    ev = vm.qmp.wait_event("DEVICE_TRAY_MOVED", timeout=10)
+    assert ev["data"]["tray-open"] is True and ev["data"]["id"] == "cd0"
+    assert "md5sum: /dev/sr0: No medium found" in md5sum(), vm.report()
+    out = vm.command("eject -t /dev/sr0")
+    assert "eject:" not in out, out
+    ev = vm.qmp.wait_event("DEVICE_TRAY_MOVED", timeout=10)
+    assert ev["data"]["tray-open"] is False
+    assert guest_md5s(md5sum()) == {"/dev/sr0": md5(one)}, vm.report()
+
+    # The host takes the medium away ...
+    vm.qmp.cmd("eject", id="cd0", force=True)
+    assert "md5sum: /dev/sr0: No medium found" in md5sum(), vm.report()
+    out = vm.command("sg_readcap /dev/sr0")
+    assert "Not ready" in out and "Medium not present" in out, out
+    assert re.search(r"^sr0\s.*no medium", vm.command("lsblk"), re.M), vm.report()
+
+    # ... and inserts the second ISO: seen at once, with its own size.
+    vm.qmp.cmd("blockdev-change-medium", {"id": "cd0", "filename": two, "format": "raw",
+                                          "read-only-mode": "read-only"})
+    assert guest_md5s(md5sum()) == {"/dev/sr0": md5(two)}, vm.report()
+    blocks = os.path.getsize(two) // 2048
+    assert f"Number of logical blocks={blocks}" in vm.command("sg_readcap /dev/sr0")
+    toff, tlen = iso_extent(two, "OTHER.TXT")
+    assert hexdump_bytes(vm.command(f"hexdump -C -s {toff} -n {tlen} /dev/sr0")) == \
+        b"This is the second medium.\n"
+
+    # Changing straight from one medium to another (no empty phase seen).
+    vm.qmp.cmd("blockdev-change-medium", {"id": "cd0", "filename": one, "format": "raw",
+                                          "read-only-mode": "read-only"})
+    assert guest_md5s(md5sum()) == {"/dev/sr0": md5(one)}, vm.report()
+    assert "PANIC" not in vm.output
