@@ -11,31 +11,12 @@ Every VM is killed in teardown.  When a test fails, each VM it used adds a
 report section with its command line, serial output and QEMU stderr.
 """
 import os
-from typing import NamedTuple
 
 import pytest
 
 import disks
 import qemurun
-from vm import VM
-
-
-class Boot(NamedTuple):
-    machine: str
-    uefi: bool
-
-    @property
-    def id(self):
-        return f"{'uefi' if self.uefi else 'bios'}-{self.machine}"
-
-
-BOOTS = [Boot("pc", False), Boot("q35", False), Boot("q35", True)]
-
-
-def boot_params(boots=BOOTS):
-    """pytest params for a list of Boot, marking the UEFI ones."""
-    return [pytest.param(b, id=b.id, marks=[pytest.mark.uefi] if b.uefi else [])
-            for b in boots]
+from vm import VM, Boot, boot_params
 
 
 @pytest.fixture(scope="session", autouse=True)

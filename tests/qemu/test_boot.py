@@ -6,7 +6,7 @@ import re
 import pytest
 
 import qemurun
-from conftest import BOOTS, boot_params
+from vm import BOOTS, boot_params
 
 BANNER = "vscsi test kernel"
 SUCCESS, FAILURE = qemurun.EXIT_SUCCESS, qemurun.EXIT_FAILURE

@@ -26,6 +26,8 @@ import threading
 import time
 from typing import NamedTuple
 
+import pytest
+
 import qemurun
 from qmp import QMP
 
@@ -33,6 +35,25 @@ PROMPT = "vscsi> "
 BIOS_TIMEOUT = 60.0
 UEFI_TIMEOUT = 120.0
 _ANSI = re.compile(r"\x1b(\[[0-9;?=]*[ -/]*[@-~]|[@-Z\\-_])")
+
+
+class Boot(NamedTuple):
+    """One firmware/machine combination of the test matrix."""
+    machine: str
+    uefi: bool
+
+    @property
+    def id(self):
+        return f"{'uefi' if self.uefi else 'bios'}-{self.machine}"
+
+
+BOOTS = [Boot("pc", False), Boot("q35", False), Boot("q35", True)]
+
+
+def boot_params(boots=BOOTS):
+    """pytest params for a list of Boot; the UEFI ones carry the `uefi` mark."""
+    return [pytest.param(b, id=b.id, marks=[pytest.mark.uefi] if b.uefi else [])
+            for b in boots]
 
 
 def normalize(raw):

@@ -230,6 +230,7 @@ static void test_retry_with_fewer_queues(void **state)
 {
 	(void)state;
 	sim_init(&sim, 3, 16, IND, false);
+	sim.report_queue_count = false; /* queues 0-2 are built before 3 is found absent */
 	assert_int_equal(sim_open(&sim, &g, NULL, &dev), 0);
 	assert_int_equal(virtio_negotiate(dev, 0), 0);
 	struct virtq_request req[4] = { { .indirect_max = 1 }, { 0 }, { .indirect_max = 4 }, { 0 } };
