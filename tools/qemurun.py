@@ -105,6 +105,7 @@ def controller(id="scsi0", machine="pc", root_port=False, **kw):
     modern-only (1af4:1048, qemu-rig.md §7).  Extra keywords become device
     properties (num_queues=4, disable_legacy=True, vectors=0, ...)."""
     args = []
+    machine = machine.split(",")[0]
     if machine == "microvm":
         return ["-device", _join("virtio-scsi-device", id=id, **kw)]
     if root_port:
@@ -118,7 +119,7 @@ def controller(id="scsi0", machine="pc", root_port=False, **kw):
     return args + ["-device", _join("virtio-scsi-pci", id=id, **kw)]
 
 
-def blockdev_file(node, path, fmt="raw", read_only=False, cache_direct=None):
+def blockdev_file(node, path, fmt="raw", read_only=False):
     """A file-backed block node named `node` (format raw or qcow2)."""
     fnode = f"{node}-file"
     ro = True if read_only else None
@@ -147,6 +148,7 @@ def scsi_cd(node=None, target=2, lun=0, bus="scsi0", id=None, **kw):
 
 def disk(path, target=0, lun=0, bus="scsi0", fmt=None, node=None, read_only=False, **kw):
     """File backend plus scsi-hd in one call; the format follows the suffix."""
+    path = str(path)
     node = node or f"d{target}-{lun}"
     fmt = fmt or ("qcow2" if path.endswith(".qcow2") else "raw")
     return blockdev_file(node, path, fmt, read_only) + scsi_hd(node, target, lun, bus, **kw)
@@ -173,7 +175,7 @@ def qemu_command(machine="pc", uefi=False, cmdline=None, serial="stdio", qmp=Non
     cmdline: the kernel's script ("cmd1; cmd2"); None or "" boots to the
     interactive shell.  qmp: path of a unix socket for QMP, or None.
     devices/extra: argument lists appended in that order."""
-    if machine not in MACHINES and not machine.split(",")[0] in MACHINES:
+    if machine.split(",")[0] not in MACHINES:
         raise ValueError(f"unknown machine {machine!r} (want one of {MACHINES})")
     if uefi and machine.startswith("microvm"):
         raise ValueError("UEFI is not available on microvm (OVMF.fd is for pc/q35)")

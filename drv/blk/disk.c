@@ -392,9 +392,10 @@ int vscsi_blk_submit(struct vscsi_lun *dev, struct vscsi_blk_req *req)
 	struct vs_blk_dev *st = vs_blk_state(dev);
 	if (!st)
 		return -VSCSI_ENOMEM;
-	if (st->needs_revalidate && !vscsi_lun_info(dev)->gone) {
-		/* A unit attention said medium or capacity changed: read them again
-		 * before checking this request against them. */
+	if ((st->needs_revalidate || !vscsi_lun_info(dev)->ready) && !vscsi_lun_info(dev)->gone) {
+		/* A unit attention said medium or capacity changed, or the unit
+		 * was not ready when last looked at: read them again before
+		 * checking this request against them. */
 		st->needs_revalidate = false;
 		vscsi_lun_revalidate(dev);
 	}

@@ -198,9 +198,15 @@ static int vs_create_queues(struct vscsi_ctrl *c)
 	req[VIRTIO_SCSI_QUEUE_CONTROL].arg = c;
 	req[VIRTIO_SCSI_QUEUE_EVENT].callback = vs_event_vq_cb;
 	req[VIRTIO_SCSI_QUEUE_EVENT].arg = c;
+	/* Control and event chains have at most two buffers: no indirect
+	 * tables.  A command needs header + response + seg_max data. */
+	req[VIRTIO_SCSI_QUEUE_CONTROL].indirect_max = 1;
+	req[VIRTIO_SCSI_QUEUE_EVENT].indirect_max = 1;
+	uint32_t chain = c->seg_max + 2 > 256 ? 256 : c->seg_max + 2;
 	for (unsigned i = 0; i < nrq; i++) {
 		req[VIRTIO_SCSI_QUEUE_REQUEST0 + i].callback = vs_request_vq_cb;
 		req[VIRTIO_SCSI_QUEUE_REQUEST0 + i].arg = &c->rq[i];
+		req[VIRTIO_SCSI_QUEUE_REQUEST0 + i].indirect_max = (uint16_t)chain;
 	}
 	int r = virtio_queues_create(c->dev, 2 + nrq, req);
 	if (r < 0 && nrq > 1) {

@@ -231,6 +231,8 @@ void vs_parse_vpd_b2(const uint8_t *d, uint32_t got, struct vscsi_lun_info *info
 void vs_parse_vpd_83(const uint8_t *d, uint32_t got, struct vscsi_lun_info *info);
 void vs_parse_vpd_80(const uint8_t *d, uint32_t got, struct vscsi_lun_info *info);
 void vs_parse_capacity16(const uint8_t *d, uint32_t got, struct vscsi_lun_info *info);
+/* MODE SENSE(6) or (10) data: WP, DPOFUA, caching WCE. */
+void vs_parse_mode(const uint8_t *d, uint32_t got, bool ten, struct vscsi_lun_info *info);
 
 /* --- events.c ------------------------------------------------------------------ */
 int vs_evq_init(struct vscsi_ctrl *c);

@@ -212,7 +212,7 @@ void vs_parse_capacity16(const uint8_t *d, uint32_t got, struct vscsi_lun_info *
 }
 
 /* MODE SENSE header: WP and DPOFUA; the caching page's WCE if present. */
-static void vs_parse_mode(const uint8_t *d, uint32_t got, bool ten, struct vscsi_lun_info *info)
+void vs_parse_mode(const uint8_t *d, uint32_t got, bool ten, struct vscsi_lun_info *info)
 {
 	uint32_t hdr = ten ? 8 : 4;
 	if (got < hdr)

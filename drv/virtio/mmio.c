@@ -72,10 +72,14 @@ static int mmio_reset(struct virtio_device *dev)
 	return 0;
 }
 
+/* Version 1 (legacy) carries 32 feature bits: the high selector is not
+ * used at all (QEMU reports writing it as a guest error). */
 static uint64_t mmio_get_features(struct virtio_device *dev)
 {
 	wr(dev, M_DEVICE_FEATURES_SEL, 0);
 	uint32_t lo = rd(dev, M_DEVICE_FEATURES);
+	if (dev->t.mmio.version == 1)
+		return lo;
 	wr(dev, M_DEVICE_FEATURES_SEL, 1);
 	uint32_t hi = rd(dev, M_DEVICE_FEATURES);
 	return lo | (uint64_t)hi << 32;
@@ -85,6 +89,8 @@ static void mmio_set_features(struct virtio_device *dev, uint64_t f)
 {
 	wr(dev, M_DRIVER_FEATURES_SEL, 0);
 	wr(dev, M_DRIVER_FEATURES, (uint32_t)f);
+	if (dev->t.mmio.version == 1)
+		return;
 	wr(dev, M_DRIVER_FEATURES_SEL, 1);
 	wr(dev, M_DRIVER_FEATURES, (uint32_t)(f >> 32));
 }

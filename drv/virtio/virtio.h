@@ -268,6 +268,7 @@ unsigned virtq_indirect_max(const struct virtqueue *vq);
 /* Counters for `virtio` and `make bench`. */
 struct virtq_stats {
 	uint64_t added, used, kicks, kicks_suppressed, faults;
+	uint64_t len_clamped; /* used.len beyond the writable bytes, clamped */
 };
 void virtq_get_stats(const struct virtqueue *vq, struct virtq_stats *out);
 

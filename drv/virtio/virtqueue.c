@@ -149,13 +149,24 @@ int virtq_complete_slot(struct virtqueue *vq, uint32_t id, uint32_t len, void **
 		return virtq_fault(vq, "device returned id %u, which is %s", id,
 				   s->state == VQ_SLOT_ADDED ? "not yet published" : "not in flight");
 	if (len > s->in_bytes) {
-		/* virtio 1.2 §2.7.8 / §2.8.6: len is the number of bytes
-		 * written into the device-writable part; more than that part
-		 * holds is impossible.  Legacy devices are known to report odd
-		 * lengths and the spec tells drivers to ignore them there. */
-		if (!vq->clamp_len)
-			return virtq_fault(vq, "device wrote len %u for id %u, beyond its %u writable bytes",
-					   len, id, s->in_bytes);
+		/* virtio 1.2 §2.7.8 / §2.8.6: len counts the bytes written into
+		 * the device-writable part.  QEMU's virtio-scsi (7.2) reports
+		 * response header plus *data* bytes even for data-out, so a
+		 * length up to the whole chain is a known device quirk: clamp
+		 * it (nothing above trusts len beyond that) and say so once.
+		 * More than the whole chain holds is impossible: a fault.
+		 * Legacy devices may report anything; the spec says ignore it. */
+		if (len > s->all_bytes && !vq->clamp_len)
+			return virtq_fault(vq, "device wrote len %u for id %u, beyond the chain's %u bytes",
+					   len, id, s->all_bytes);
+		if (!vq->clamp_len && !vq->len_quirk_logged) {
+			vq->len_quirk_logged = true;
+			vs_log(vq->dev->glue, VS_LOG_DEBUG,
+			       "virtio %s: queue %u: device counts readable bytes in used.len "
+			       "(%u > %u writable); clamping", virtio_location(vq->dev), vq->index,
+			       len, s->in_bytes);
+		}
+		vq->stats.len_clamped++;
 		len = s->in_bytes;
 	}
 	*cookie = s->cookie;
@@ -207,6 +218,7 @@ int virtq_add(struct virtqueue *vq, const struct virtq_buf *out, unsigned n_out,
 	struct vq_slot *s = &vq->slots[id];
 	s->cookie = cookie;
 	s->in_bytes = (uint32_t)in_bytes;
+	s->all_bytes = (uint32_t)(bytes + in_bytes);
 	s->state = VQ_SLOT_ADDED;
 	vq->added[vq->nadded++] = (uint16_t)id;
 	vq->stats.added++;

@@ -97,7 +97,8 @@ enum vq_slot_state {
  * buffer id (packed). */
 struct vq_slot {
 	void *cookie;
-	uint32_t in_bytes; /* device-writable bytes: the most used.len may say */
+	uint32_t in_bytes; /* device-writable bytes: what used.len should say at most */
+	uint32_t all_bytes; /* readable + writable bytes of the chain */
 	uint16_t ndesc;    /* ring descriptors it occupies */
 	uint16_t last;     /* split: last descriptor of the chain */
 	uint16_t head;       /* packed: ring position of the first descriptor */
@@ -164,6 +165,7 @@ struct virtqueue {
 	bool packed;
 	bool event_idx;   /* VIRTIO_F_EVENT_IDX negotiated */
 	bool clamp_len;   /* legacy: an over-long used.len is clamped, not a fault */
+	bool len_quirk_logged; /* the used.len-counts-readable-bytes quirk was logged */
 	bool live;        /* the device owns the ring (cleared by virtio_reset) */
 	bool broken;      /* the device broke the protocol: no more traffic */
 	bool cb_enabled;

@@ -75,14 +75,21 @@ class ScriptResult(NamedTuple):
         return qemurun.describe_exit(self.status, self.text)
 
 
+try:
+    # Looked up here, in the parent: the child between fork and exec should
+    # only make the call.
+    _prctl = ctypes.CDLL(None, use_errno=True).prctl
+except (OSError, AttributeError):
+    _prctl = None
+PR_SET_PDEATHSIG = 1
+
+
 def _die_with_parent():
     # Linux: QEMU gets SIGKILL if the test process dies, so no orphan keeps
     # running after a crashed or killed pytest.  (The signal follows the
     # thread that called Popen; the tests start QEMU from the main thread.)
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except Exception:
-        pass
+    if _prctl is not None:
+        _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 class VM:
@@ -106,6 +113,8 @@ class VM:
         self._sockdir = None
         self._qmp = None
         self._raw = bytearray()
+        self._done = 0      # bytes of _raw up to the last newline, already in _text
+        self._text = ""     # normalize(_raw[:_done])
         self._cursor = 0
         self._cond = threading.Condition()
         self._eof = False
@@ -244,7 +253,17 @@ class VM:
     def output(self):
         """Everything the guest printed so far, normalised."""
         with self._cond:
-            return normalize(bytes(self._raw))
+            return self._normalized()
+
+    def _normalized(self):
+        # Whole lines are normalised once and kept: escape sequences and
+        # UTF-8 characters never span a newline, so only the unfinished
+        # last line is redone each time.
+        end = self._raw.rfind(b"\n") + 1
+        if end > self._done:
+            self._text += normalize(bytes(self._raw[self._done:end]))
+            self._done = end
+        return self._text + normalize(bytes(self._raw[self._done:]))
 
     def wait_for(self, pattern, timeout=None):
         """Wait until `pattern` (a str, or a compiled regex) appears after the
@@ -255,7 +274,7 @@ class VM:
         deadline = time.monotonic() + timeout
         with self._cond:
             while True:
-                text = normalize(bytes(self._raw))
+                text = self._normalized()
                 if isinstance(pattern, str):
                     i = text.find(pattern, self._cursor)
                     end = i + len(pattern) if i >= 0 else -1
@@ -346,8 +365,10 @@ class VM:
         status = self.proc.poll() if self.proc else None
         if self.timed_out:
             state = f"killed after its {self.timeout} s timeout"
+        elif status is None and self.proc:
+            state = f"running for {time.monotonic() - self._started_at:.1f} s"
         elif status is None:
-            state = "running" if self.proc else "not started"
+            state = "not started"
         else:
             state = f"exited {status}: {qemurun.describe_exit(status, self.output)}"
         serial = self.output

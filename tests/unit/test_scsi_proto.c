@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -572,6 +573,52 @@ static void test_disk_names(void **state)
 	assert_string_equal(n, "sdaaa");
 }
 
+/* Device-written data of any shape: the parsers stay in bounds (ASan
+ * watches) and never loop.  Buffers are exactly `n` bytes on the heap. */
+static void test_parsers_random_input(void **state)
+{
+	(void)state;
+	uint32_t x = 12345;
+	for (unsigned iter = 0; iter < 20000; iter++) {
+		size_t n = (size_t)(iter % 300);
+		uint8_t *b = malloc(n ? n : 1);
+		for (size_t i = 0; i < n; i++) {
+			x = x * 1103515245u + 12345u;
+			b[i] = (uint8_t)(x >> 16);
+		}
+		if (n > 0 && iter % 3 == 0)
+			b[0] = (uint8_t)(0x70 + iter % 4); /* sense formats */
+		struct scsi_sense s;
+		scsi_sense_decode(b, n, &s);
+		uint16_t luns[64];
+		uint32_t listed;
+		scsi_report_luns_parse(b, n, luns, 64, &listed);
+		struct vscsi_lun_info info;
+		memset(&info, 0, sizeof(info));
+		vs_parse_inquiry(b, (uint32_t)n, &info);
+		vs_parse_vpd_80(b, (uint32_t)n, &info);
+		vs_parse_vpd_83(b, (uint32_t)n, &info);
+		vs_parse_vpd_b0(b, (uint32_t)n, &info);
+		vs_parse_vpd_b2(b, (uint32_t)n, &info);
+		vs_parse_capacity16(b, (uint32_t)n, &info);
+		vs_parse_mode(b, (uint32_t)n, false, &info);
+		vs_parse_mode(b, (uint32_t)n, true, &info);
+		assert_true(info.n_desig <= VSCSI_MAX_DESIGNATORS);
+		assert_true(strlen(info.serial) < sizeof(info.serial));
+		if (n >= 108) {
+			uint8_t sense[20];
+			struct vscsi_cmd cmd;
+			memset(&cmd, 0, sizeof(cmd));
+			cmd.sense = sense;
+			cmd.sense_cap = sizeof(sense);
+			vs_decode_response(b, 96, 4096, &cmd);
+			assert_true(cmd.sense_len <= sizeof(sense));
+			assert_true(cmd.resid <= 4096);
+		}
+		free(b);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -589,6 +636,7 @@ int main(void)
 		cmocka_unit_test(test_cdb_builders),
 		cmocka_unit_test(test_vpd_parsing),
 		cmocka_unit_test(test_disk_names),
+		cmocka_unit_test(test_parsers_random_input),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

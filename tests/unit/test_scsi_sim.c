@@ -43,6 +43,7 @@ struct tlun {
 
 struct held {
 	bool used;
+	struct sim_dev *sim;
 	unsigned q;
 	uint64_t tag;
 	unsigned target, lun;
@@ -57,6 +58,9 @@ struct model {
 	bool hold_reads;          /* keep READs in flight (timeout tests) */
 	unsigned busy_next;       /* answer virtio BUSY to the next n commands */
 	bool no_report_luns;      /* REPORT LUNS -> ILLEGAL REQUEST */
+	bool ignore_abort;        /* ABORT TASK answers but cancels nothing */
+	bool ignore_lun_reset;    /* LOGICAL UNIT RESET answers but cancels nothing */
+	unsigned tmf_count[8];
 	/* observations */
 	unsigned cmds, reads, writes, report_luns, bad_headers, dup_tags, overruns;
 	uint32_t max_xfer;        /* largest data transfer of one command */
@@ -77,6 +81,7 @@ struct model {
 };
 
 static struct model M;
+static struct sim_dev *CUR; /* the device being notified (two-controller test) */
 static struct vscsi_glue G;
 static struct vscsi_ctrl *C;
 static struct sim_chain CH;
@@ -421,7 +426,7 @@ static void respond(unsigned q, const struct sim_chain *c, const struct result *
 		vs_put_le32(h->residual, din_cap - din);
 	memcpy(buf + 108, IN, din);
 	uint32_t len = sim_write_in(c, buf, 108 + din);
-	sim_complete(&M.sim, q, c->id, len);
+	sim_complete(CUR, q, c->id, len);
 }
 
 static void do_request(unsigned q, struct sim_chain *c)
@@ -464,6 +469,7 @@ static void do_request(unsigned q, struct sim_chain *c)
 			if (M.held[i].used)
 				continue;
 			M.held[i].used = true;
+			M.held[i].sim = CUR;
 			M.held[i].q = q;
 			M.held[i].tag = tag;
 			M.held[i].target = t;
@@ -487,7 +493,10 @@ static void release_held(unsigned i, uint8_t response)
 	memset(&r, 0, sizeof(r));
 	r.response = response;
 	tag_del(hd->tag);
+	struct sim_dev *was = CUR;
+	CUR = hd->sim;
 	respond(hd->q, hd->chain, &r, hd->chain->in_bytes - 108);
+	CUR = was;
 	free(hd->chain);
 	hd->chain = NULL;
 	hd->used = false;
@@ -508,15 +517,17 @@ static void do_control(struct sim_chain *c)
 		uint64_t tag = vs_le64(out + 16);
 		M.last_tmf = sub;
 		M.last_tmf_tag = tag;
+		if (sub < 8)
+			M.tmf_count[sub]++;
 		in[0] = VSCSI_S_OK;
 		if (!target_exists(t))
 			in[0] = VSCSI_S_BAD_TARGET;
 		else if (sub == VSCSI_TMF_ABORT_TASK) {
-			for (unsigned i = 0; i < MAX_HELD; i++)
+			for (unsigned i = 0; i < MAX_HELD && !M.ignore_abort; i++)
 				if (M.held[i].used && M.held[i].tag == tag)
 					release_held(i, VSCSI_S_ABORTED);
 		} else if (sub == VSCSI_TMF_LOGICAL_UNIT_RESET) {
-			for (unsigned i = 0; i < MAX_HELD; i++)
+			for (unsigned i = 0; i < MAX_HELD && !M.ignore_lun_reset; i++)
 				if (M.held[i].used && M.held[i].target == t && M.held[i].lun == l)
 					release_held(i, VSCSI_S_RESET);
 			struct tlun *L = find_lun(t, l);
@@ -534,20 +545,22 @@ static void do_control(struct sim_chain *c)
 			in[0] = VSCSI_S_FUNCTION_REJECTED;
 		}
 		sim_write_in(c, in, 1);
-		sim_complete(&M.sim, 0, c->id, 1);
+		sim_complete(CUR, 0, c->id, 1);
 	} else {
 		M.an_requests++;
 		if (n != 16 || c->in_bytes != 5)
 			M.tmf_bad_size++;
 		in[4] = VSCSI_S_OK; /* event_actual 0, as QEMU */
 		sim_write_in(c, in, 5);
-		sim_complete(&M.sim, 0, c->id, 5);
+		sim_complete(CUR, 0, c->id, 5);
 	}
 }
 
 static void on_notify(struct sim_dev *s, unsigned q, void *arg)
 {
 	(void)arg;
+	struct sim_dev *was = CUR;
+	CUR = s;
 	for (;;) {
 		int r = sim_fetch(s, q, &CH);
 		if (r <= 0)
@@ -566,6 +579,7 @@ static void on_notify(struct sim_dev *s, unsigned q, void *arg)
 		} else
 			do_request(q, &CH);
 	}
+	CUR = was;
 }
 
 /* Push one event into a posted buffer. */
@@ -1015,6 +1029,58 @@ static void test_timeout_ladder(void **state)
 	down();
 }
 
+/* Abort does nothing: LUN reset; that does nothing either: device reset.
+ * Each step waits its grace period (2 s), so this test takes ~4 s. */
+static void test_timeout_escalation(void **state)
+{
+	(void)state;
+	add_lun(0, 0, 0, 64, 512);
+	struct fx_opts fo = { .max_target = 0 };
+	assert_int_equal(up(&fo), 0);
+	uint8_t cdb[16], b[512];
+	unsigned n = scsi_cdb_read10(cdb, 0, 1, false);
+	struct vscsi_cmd cmd;
+	struct vscsi_sg sg = { b, 512 };
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.cdb = cdb;
+	cmd.cdb_len = (uint8_t)n;
+	cmd.dir = VSCSI_DATA_FROM_DEVICE;
+	cmd.sg = &sg;
+	cmd.sg_count = 1;
+	cmd.timeout_ms = 20;
+
+	/* 1. ABORT TASK ignored, LUN reset cancels it (response RESET). */
+	M.hold_reads = true;
+	M.ignore_abort = true;
+	assert_int_equal(vscsi_exec(C, 0, 0, &cmd, VSCSI_EXEC_QUIET), -VSCSI_ETIMEDOUT);
+	assert_int_equal(M.tmf_count[VSCSI_TMF_ABORT_TASK], 1);
+	assert_int_equal(M.tmf_count[VSCSI_TMF_LOGICAL_UNIT_RESET], 1);
+	struct vscsi_ctrl_info ci;
+	vscsi_ctrl_get_info(C, &ci);
+	assert_int_equal(ci.device_resets, 0);
+
+	/* 2. Both ignored: the device reset reclaims the buffers. */
+	M.ignore_lun_reset = true;
+	assert_int_equal(vscsi_exec(C, 0, 0, &cmd, VSCSI_EXEC_QUIET), -VSCSI_ETIMEDOUT);
+	assert_int_equal(M.tmf_count[VSCSI_TMF_LOGICAL_UNIT_RESET], 2);
+	vscsi_ctrl_get_info(C, &ci);
+	assert_int_equal(ci.device_resets, 1);
+	assert_int_equal(ci.timeouts, 2);
+	/* The device forgot the command across the reset; all works again. */
+	for (unsigned i = 0; i < MAX_HELD; i++)
+		if (M.held[i].used) {
+			free(M.held[i].chain);
+			M.held[i].chain = NULL;
+			M.held[i].used = false;
+		}
+	M.n_outstanding = 0;
+	M.hold_reads = false;
+	assert_int_equal(vscsi_blk_read(vscsi_lun_find("sda"), 0, 1, b), 0);
+	assert_int_equal(M.sim.driver_errors, 0);
+	assert_int_equal(M.dup_tags, 0);
+	down();
+}
+
 static void test_device_reset_reclaims(void **state)
 {
 	(void)state;
@@ -1251,6 +1317,57 @@ static void test_remove_frees_everything(void **state)
 	assert_null(vscsi_ctrl_next(NULL));
 }
 
+static void test_two_controllers(void **state)
+{
+	(void)state;
+	add_lun(0, 0, 0, 64, 512);
+	add_lun(1, 0, 5, 10, 2048);
+	struct fx_opts fo = { .max_target = 1 };
+	assert_int_equal(up(&fo), 0);
+	/* A second device with the same targets behind it. */
+	static struct sim_dev s2;
+	sim_init(&s2, 3, 64, VIRTIO_BIT(VIRTIO_SCSI_F_HOTPLUG), false);
+	memcpy(s2.config, M.sim.config, sizeof(s2.config));
+	s2.on_notify = on_notify;
+	struct virtio_open_opts vo = { .intr = VIRTIO_INTR_POLL };
+	struct virtio_device *dev;
+	assert_int_equal(sim_open(&s2, &G, &vo, &dev), 0);
+	struct vscsi_opts o;
+	vscsi_opts_default(&o);
+	o.intr = VSCSI_INTR_POLL;
+	struct vscsi_ctrl *c2;
+	for (unsigned i = 0; i < MAX_TLUNS; i++) /* fresh power-on UA for the second one */
+		if (M.lun[i].present)
+			M.lun[i].ua = true;
+	assert_int_equal(vs_probe_device(&G, dev, &o, &c2), 0);
+	assert_ptr_equal(vscsi_ctrl_by_host(1), c2);
+	assert_ptr_equal(vscsi_ctrl_next(C), c2);
+	/* Names continue across controllers, in probe order. */
+	const struct vscsi_lun_info *a = vscsi_lun_info(vscsi_lun_find("sdb"));
+	assert_non_null(a);
+	assert_int_equal(a->host, 1);
+	assert_int_equal(vscsi_lun_info(vscsi_lun_find("sr1"))->host, 1);
+	assert_int_equal(vscsi_lun_info(vscsi_lun_find("sda"))->host, 0);
+	assert_non_null(vscsi_lun_find("1:0:1:0"));
+	unsigned n = 0;
+	for (struct vscsi_lun *l = vscsi_lun_next(NULL); l; l = vscsi_lun_next(l))
+		n++;
+	assert_int_equal(n, 4);
+	uint8_t b[512];
+	assert_int_equal(vscsi_blk_read(vscsi_lun_find("sdb"), 0, 1, b), 0);
+	/* Removing the first frees its names; the second keeps its own. */
+	vscsi_remove(C);
+	C = NULL;
+	assert_null(vscsi_lun_find("sda"));
+	assert_non_null(vscsi_lun_find("sdb"));
+	assert_ptr_equal(vscsi_ctrl_next(NULL), c2);
+	assert_int_equal(vscsi_rescan_all(), 2);
+	vscsi_remove(c2);
+	sim_destroy(&s2);
+	assert_int_equal(M.sim.driver_errors + s2.driver_errors, 0);
+	down();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1263,11 +1380,13 @@ int main(void)
 		cmocka_unit_test(test_report_luns_refused_sequential),
 		cmocka_unit_test(test_tmf),
 		cmocka_unit_test(test_timeout_ladder),
+		cmocka_unit_test(test_timeout_escalation),
 		cmocka_unit_test(test_device_reset_reclaims),
 		cmocka_unit_test(test_events_hotplug),
 		cmocka_unit_test(test_cdrom),
 		cmocka_unit_test(test_sg_io),
 		cmocka_unit_test(test_remove_frees_everything),
+		cmocka_unit_test(test_two_controllers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
