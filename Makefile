@@ -93,7 +93,7 @@ $(KERNEL): $(BIOS_OBJS) $(CORE_OBJS) $(DRV_OBJS) $(LIBC) linker.ld
 # GNU-EFI: libefi before libc (both define memset/memcpy; boot-notes §4).
 $(B)/vscsi-efi.so: $(EFI_OBJS) $(CORE_OBJS) $(DRV_OBJS) $(LIBC)
 	@echo "  LD      $@"
-	@$(LD) -shared -Bsymbolic -nostdlib -znocombreloc -z noexecstack -T /usr/lib/elf_x86_64_efi.lds \
+	@$(LD) -shared -Bsymbolic -nostdlib -znocombreloc -z noexecstack --no-undefined -T /usr/lib/elf_x86_64_efi.lds \
 	    /usr/lib/crt0-efi-x86_64.o $(EFI_OBJS) $(CORE_OBJS) $(DRV_OBJS) \
 	    -L/usr/lib -lefi -lgnuefi $(LIBC) $(LIBGCC) -o $@
 

@@ -169,12 +169,14 @@ def serial_args(serial):
 
 def qemu_command(machine="pc", uefi=False, cmdline=None, serial="stdio", qmp=None,
                  devices=(), extra=(), kernel=None, esp=None, memory="256M",
-                 smp=None, paused=False, ovmf=OVMF, qemu=QEMU):
+                 smp=None, paused=False, ovmf=OVMF, qemu=QEMU, esp_bootindex=True):
     """The argument list for one QEMU run.
 
     cmdline: the kernel's script ("cmd1; cmd2"); None or "" boots to the
     interactive shell.  qmp: path of a unix socket for QMP, or None.
-    devices/extra: argument lists appended in that order."""
+    devices/extra: argument lists appended in that order.
+    esp_bootindex=False lets OVMF connect (and drive) every device, the
+    virtio-scsi controller included, before our kernel takes it over."""
     if machine.split(",")[0] not in MACHINES:
         raise ValueError(f"unknown machine {machine!r} (want one of {MACHINES})")
     if uefi and machine.startswith("microvm"):
@@ -194,7 +196,7 @@ def qemu_command(machine="pc", uefi=False, cmdline=None, serial="stdio", qmp=Non
         # virtio-scsi untouched (boot-notes.md §3).
         args += ["-bios", ovmf,
                  "-drive", f"if=none,id=esp,format=raw,snapshot=on,file=fat:{qemu_escape(esp)}",
-                 "-device", "ide-hd,bus=ide.0,drive=esp,bootindex=0"]
+                 "-device", "ide-hd,bus=ide.0,drive=esp" + (",bootindex=0" if esp_bootindex else "")]
         if cmdline:
             args += ["-fw_cfg", f"name={FW_CFG_CMDLINE},string={qemu_escape(cmdline)}"]
     else:

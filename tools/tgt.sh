@@ -7,8 +7,9 @@
 #
 # DIR     a directory of our own for state: tgtd.pid, ctl, tgtd.log
 # PORT    TCP port; tgtd listens on 127.0.0.1:PORT only
-# CTL     tgtd's control port number (-C): a private management socket, so
-#         this instance never meets another tgtd on the machine
+# CTL     tgtd's control port number (-C, 1..32767): a private management
+#         socket (/var/run/tgtd/socket.CTL), so this instance never meets
+#         another tgtd on the machine
 # IQN     target name, e.g. iqn.2024-01.vscsi.test:t1
 # IMAGE   a file, exported as LUN 1 (tgt's LUN 0 is its controller LUN)
 #
@@ -51,6 +52,8 @@ stop() {
 		kill -0 "$pid" 2>/dev/null && kill -TERM "$pid" 2>/dev/null && sleep 0.5
 		kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
 	fi
+	# tgtd leaves its control socket and lock file behind.
+	[ -n "$CTL" ] && rm -f "/var/run/tgtd/socket.$CTL" "/var/run/tgtd/socket.$CTL.lock"
 	rm -f "$DIR/tgtd.pid" "$DIR/ctl"
 }
 
@@ -63,6 +66,9 @@ start)
 		exit 2
 	fi
 	[ -f "$IMAGE" ] || die "no image file $IMAGE"
+	case "$PORT$CTL" in *[!0-9]*) die "PORT and CTL must be numbers" ;; esac
+	[ "$CTL" -ge 1 ] && [ "$CTL" -le 32767 ] || die "CTL must be 1..32767 (tgtd's limit)"
+	adm --op show --mode sys >/dev/null 2>&1 && die "another tgtd already answers on control port $CTL"
 	mkdir -p "$DIR" || die "cannot create $DIR"
 	alive && die "a tgtd from $DIR is already running (pid $(cat "$DIR/tgtd.pid"))"
 	# setsid: tgtd must not get the terminal's signals; -f keeps it a child
@@ -78,6 +84,7 @@ start)
 		sleep 0.1
 	done
 	if [ -z "$ok" ]; then
+		sleep 0.2
 		echo "tgt.sh: tgtd did not start; its log:" >&2
 		cat "$DIR/tgtd.log" >&2
 		stop

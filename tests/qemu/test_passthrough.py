@@ -52,7 +52,7 @@ def target(tmp_path):
     image = disks.make_raw(tmp_path / "lun1.img", 16 << 20, seed="pr-lun")
     state = str(tmp_path / "tgt")
     port = free_port()
-    ctl = random.Random(os.getpid()).randrange(20000, 60000)
+    ctl = random.Random(os.getpid()).randrange(1000, 32000)   # tgtd takes 1..32767
     r = subprocess.run([TGT_SH, "start", state, str(port), str(ctl), IQN, image],
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)
     if r.returncode != 0:

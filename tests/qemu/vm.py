@@ -94,7 +94,7 @@ def _die_with_parent():
 
 class VM:
     def __init__(self, workdir, machine="pc", uefi=False, name="vm", memory="256M",
-                 timeout=None, kernel=None, esp=None):
+                 timeout=None, kernel=None, esp=None, esp_bootindex=True):
         self.workdir = str(workdir)
         os.makedirs(self.workdir, exist_ok=True)
         self.machine = machine
@@ -103,6 +103,7 @@ class VM:
         self.memory = memory
         self.kernel = kernel
         self.esp = esp
+        self.esp_bootindex = esp_bootindex
         self.timeout = timeout or (UEFI_TIMEOUT if uefi else BIOS_TIMEOUT)
         self.serial_log = os.path.join(self.workdir, "serial.log")
         self.stderr_log = os.path.join(self.workdir, "qemu.stderr")
@@ -128,7 +129,7 @@ class VM:
         return qemurun.qemu_command(
             machine=self.machine, uefi=self.uefi, cmdline=cmdline, serial="stdio",
             qmp=self.qmp_path, devices=devices, extra=extra, kernel=self.kernel,
-            esp=self.esp, memory=self.memory, paused=paused)
+            esp=self.esp, memory=self.memory, paused=paused, esp_bootindex=self.esp_bootindex)
 
     @property
     def qmp_path(self):
