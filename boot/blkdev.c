@@ -31,7 +31,7 @@
 #undef errno
 extern int errno;
 
-#define MAX_BLKDEVS 48
+#define MAX_BLKDEVS 64 /* devfs holds 64 names in all */
 
 /* One registered device name and the LUN it stands for now. */
 struct blkdev {
@@ -474,8 +474,11 @@ static void add_lun(struct vscsi_lun *lun)
 		snprintf(d->name, sizeof d->name, "%s", li->name);
 		d->lun = lun;
 		if (devfs_register(d->name, &blk_ops, d) < 0) {
-			printf("blkdev: cannot register /dev/%s (devfs full or name taken)\n",
-			       d->name);
+			static bool warned;
+			if (!warned)
+				printf("blkdev: cannot register /dev/%s (devfs full or name taken); "
+				       "later failures are not reported\n", d->name);
+			warned = true;
 			d->name[0] = 0;
 			d->lun = NULL;
 			return;
@@ -483,8 +486,11 @@ static void add_lun(struct vscsi_lun *lun)
 		d->registered = true;
 		return;
 	}
-	printf("blkdev: no room for /dev/%s (at most %u block devices)\n", li->name,
-	       MAX_BLKDEVS);
+	static bool warned;
+	if (!warned)
+		printf("blkdev: no room for /dev/%s and later devices (at most %u block devices)\n",
+		       li->name, MAX_BLKDEVS);
+	warned = true;
 }
 
 /* Bring the registry in line with the driver's table. */

@@ -5,7 +5,10 @@
  *
  * Each completion immediately submits the next read of its slot, so the
  * depth stays constant; submissions made while draining are batched and
- * notified once per poll pass (VSCSI_SUBMIT_NO_KICK + vscsi_kick).
+ * notified once per poll pass (VSCSI_SUBMIT_NO_KICK + vscsi_kick).  With
+ * interrupts, completions (and so submissions) also run in interrupt
+ * context: the counters are updated atomically, and the final drain keeps
+ * kicking so nothing submitted by a late completion waits unnotified.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +34,7 @@ static struct {
 	uint32_t per_io;          /* logical blocks per I/O */
 	uint64_t rng;
 	uint64_t done, errors, lat_ns;
-	bool stop;
+	volatile bool stop;
 	unsigned inflight;
 } B;
 
@@ -61,19 +64,16 @@ static int bench_submit(struct bench_slot *s)
 	s->started = clock_ns();
 	int err = vscsi_lun_submit(B.lun, &s->cmd, VSCSI_SUBMIT_NO_KICK);
 	if (!err)
-		B.inflight++;
+		__atomic_fetch_add(&B.inflight, 1, __ATOMIC_RELAXED);
 	return err;
 }
 
 static void bench_done(struct vscsi_cmd *cmd)
 {
 	struct bench_slot *s = cmd->arg;
-	B.inflight--;
-	B.lat_ns += clock_ns() - s->started;
-	if (cmd->result)
-		B.errors++;
-	else
-		B.done++;
+	__atomic_fetch_sub(&B.inflight, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&B.lat_ns, clock_ns() - s->started, __ATOMIC_RELAXED);
+	__atomic_fetch_add(cmd->result ? &B.errors : &B.done, 1, __ATOMIC_RELAXED);
 	if (!B.stop)
 		bench_submit(s);
 }
@@ -101,8 +101,10 @@ static int bench_depth(struct bench_slot *slots, unsigned qd, uint64_t ns)
 	}
 	uint64_t elapsed = clock_ns() - t0;
 	uint64_t drain_end = clock_ns() + 10ull * 1000000000ull;
-	while (B.inflight && clock_ns() < drain_end)
+	while (__atomic_load_n(&B.inflight, __ATOMIC_RELAXED) && clock_ns() < drain_end) {
+		vscsi_kick(ctrl);
 		vscsi_poll(ctrl);
+	}
 	if (B.inflight) {
 		printf("bench: %u reads never completed\n", B.inflight);
 		return 1;

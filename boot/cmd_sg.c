@@ -403,11 +403,10 @@ static bool denied_by_entry(struct vscsi_lun *lun, const uint8_t *cdb, unsigned 
  * words plus what this pass-through layer checks, so the user knows what
  * to change.
  */
-static void explain_refusal(const char *tool, const char *path, int fd, int err,
-			    const uint8_t *cdb, unsigned cdb_len, unsigned dxfer_len)
+static void explain_reason(const char *tool, const char *path, int fd, int err,
+			   const uint8_t *cdb, unsigned cdb_len, unsigned dxfer_len)
 {
 	struct vscsi_lun *lun = blkdev_lun_of_fd(fd);
-	printf("%s: SG_IO ioctl failed on %s: %s\n", tool, path, blkdev_strerror(err));
 	if (err == EPERM && cdb_len) {
 		const char *name = scsi_opcode_name(cdb[0]);
 		bool unfiltered = lun && vscsi_sg_get_policy(lun) == VSCSI_SG_UNFILTERED;
@@ -429,6 +428,13 @@ static void explain_refusal(const char *tool, const char *path, int fd, int err,
 		printf("%s: the SG_IO header was refused before anything was sent (CDB length "
 		       "%u, data length %u)\n", tool, cdb_len, dxfer_len);
 	}
+}
+
+static void explain_refusal(const char *tool, const char *path, int fd, int err,
+			    const uint8_t *cdb, unsigned cdb_len, unsigned dxfer_len)
+{
+	printf("%s: SG_IO ioctl failed on %s: %s\n", tool, path, blkdev_strerror(err));
+	explain_reason(tool, path, fd, err, cdb, cdb_len, dxfer_len);
 }
 
 /* Fill and send one SG_IO.  Returns 0 (the command ran: see h) or errno. */
@@ -774,7 +780,13 @@ int cmd_sg_inq(int argc, char **argv)
 		close(fd);
 		return status;
 	}
-	int got = std_inquiry(fd, buf, 252, &h, sense);
+	/* 36 bytes first, then what the device says it has (as sg_inq does):
+	 * some devices, QEMU's among them, echo the allocation length back. */
+	int got = std_inquiry(fd, buf, 36, &h, sense);
+	if (got >= 5 && buf[4] + 5 > 36) {
+		unsigned want = buf[4] + 5u > sizeof buf ? (unsigned)sizeof buf : buf[4] + 5u;
+		got = std_inquiry(fd, buf, want, &h, sense);
+	}
 	if (got < 5) {
 		if (got == -EPERM || got == -EINVAL || got == -ENODEV || got == -E2BIG) {
 			printf("sg_inq: SG_IO ioctl failed on %s: %s\n", path, blkdev_strerror(-got));
@@ -1030,8 +1042,7 @@ static int pr_failed(const char *dir, const char *sa_name, int err, const struct
 {
 	if (err) {
 		printf("PR %s (%s): pass-through os error: %s\n", dir, sa_name, blkdev_strerror(err));
-		if (err == EPERM)
-			explain_refusal("sg_persist", path, fd, err, cdb, 10, 0);
+		explain_reason("sg_persist", path, fd, err, cdb, 10, 24);
 		printf("sg_persist failed: %s\n", blkdev_strerror(err));
 		return CAT_OS_BASE + err;
 	}

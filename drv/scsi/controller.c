@@ -322,8 +322,8 @@ int vs_probe_device(const struct vscsi_glue *glue, struct virtio_device *dev,
 	return 0;
 }
 
-int vscsi_probe_pci(const struct vscsi_glue *glue, struct vscsi_pci_addr pci,
-		    const struct vscsi_opts *opts, struct vscsi_ctrl **out)
+/* What the virtio layer needs of the caller's options. */
+static struct virtio_open_opts vs_open_opts(const struct vscsi_opts *opts)
 {
 	struct virtio_open_opts vo = { 0 };
 	if (opts) {
@@ -331,6 +331,13 @@ int vscsi_probe_pci(const struct vscsi_glue *glue, struct vscsi_pci_addr pci,
 		vo.prefer_legacy = opts->prefer_legacy;
 		vo.feature_veto = opts->feature_veto;
 	}
+	return vo;
+}
+
+int vscsi_probe_pci(const struct vscsi_glue *glue, struct vscsi_pci_addr pci,
+		    const struct vscsi_opts *opts, struct vscsi_ctrl **out)
+{
+	struct virtio_open_opts vo = vs_open_opts(opts);
 	struct virtio_device *dev;
 	int r = virtio_pci_open(glue, pci, &vo, &dev);
 	if (r < 0)
@@ -341,12 +348,7 @@ int vscsi_probe_pci(const struct vscsi_glue *glue, struct vscsi_pci_addr pci,
 int vscsi_probe_mmio(const struct vscsi_glue *glue, uint64_t phys, uint32_t gsi,
 		     const struct vscsi_opts *opts, struct vscsi_ctrl **out)
 {
-	struct virtio_open_opts vo = { 0 };
-	if (opts) {
-		vo.intr = (enum virtio_intr_mode)opts->intr;
-		vo.prefer_legacy = opts->prefer_legacy;
-		vo.feature_veto = opts->feature_veto;
-	}
+	struct virtio_open_opts vo = vs_open_opts(opts);
 	struct virtio_device *dev;
 	int r = virtio_mmio_open(glue, phys, gsi, &vo, &dev);
 	if (r < 0)

@@ -199,45 +199,32 @@ static int mmio_set_config_vector(struct virtio_device *dev, uint16_t vector)
 	return -VSCSI_EIO;
 }
 
-static const struct virtio_transport_ops mmio_v2_ops = {
-	.name = "mmio-v2",
-	.get_status = mmio_get_status,
-	.set_status = mmio_set_status,
-	.reset = mmio_reset,
-	.get_features = mmio_get_features,
-	.set_features = mmio_set_features,
-	.config_read = mmio_config_read,
-	.config_write = mmio_config_write,
-	.config_generation = mmio_config_generation,
-	.queue_count = mmio_queue_count,
-	.queue_max_size = mmio_queue_max_size,
-	.queue_setup = mmio_queue_setup,
-	.queue_notify = mmio_queue_notify,
-	.isr_read = mmio_isr_read,
-	.set_config_vector = mmio_set_config_vector,
-	.legacy = false,
-	.fixed_queue_size = false,
-};
+/* Versions 1 and 2 share every register access that differs at all inside
+ * the functions above; only the legacy flag (guest-endian, PFN queues,
+ * virtio 1.2 §4.2.4) tells them apart. */
+#define MMIO_OPS(ops_name, version_name, is_legacy)                          \
+	static const struct virtio_transport_ops ops_name = {                \
+		.name = version_name,                                        \
+		.get_status = mmio_get_status,                               \
+		.set_status = mmio_set_status,                               \
+		.reset = mmio_reset,                                         \
+		.get_features = mmio_get_features,                           \
+		.set_features = mmio_set_features,                           \
+		.config_read = mmio_config_read,                             \
+		.config_write = mmio_config_write,                           \
+		.config_generation = mmio_config_generation,                 \
+		.queue_count = mmio_queue_count,                             \
+		.queue_max_size = mmio_queue_max_size,                       \
+		.queue_setup = mmio_queue_setup,                             \
+		.queue_notify = mmio_queue_notify,                           \
+		.isr_read = mmio_isr_read,                                   \
+		.set_config_vector = mmio_set_config_vector,                 \
+		.legacy = is_legacy,                                         \
+		.fixed_queue_size = false,                                   \
+	}
 
-static const struct virtio_transport_ops mmio_v1_ops = {
-	.name = "mmio-v1",
-	.get_status = mmio_get_status,
-	.set_status = mmio_set_status,
-	.reset = mmio_reset,
-	.get_features = mmio_get_features,
-	.set_features = mmio_set_features,
-	.config_read = mmio_config_read,
-	.config_write = mmio_config_write,
-	.config_generation = mmio_config_generation,
-	.queue_count = mmio_queue_count,
-	.queue_max_size = mmio_queue_max_size,
-	.queue_setup = mmio_queue_setup,
-	.queue_notify = mmio_queue_notify,
-	.isr_read = mmio_isr_read,
-	.set_config_vector = mmio_set_config_vector,
-	.legacy = true,
-	.fixed_queue_size = false,
-};
+MMIO_OPS(mmio_v2_ops, "mmio-v2", false);
+MMIO_OPS(mmio_v1_ops, "mmio-v1", true);
 
 int virtio_mmio_probe(struct virtio_device *dev)
 {

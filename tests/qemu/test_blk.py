@@ -294,13 +294,16 @@ def test_bad_input(make_vm, tmp_path, md5):
         ("sg_raw /dev/sda 28 00", 1, r"sg_raw: CDB too short"),
         ("sg_raw -r 12q /dev/sda 28 00 00 00 00 00 00 00 01 00", 1,
          r"sg_raw: invalid request length '12q'"),
-        # 64 MiB is more than one command may carry: refused before sending
+        # Refused before anything is sent (the command counter stays):
+        ("virtio", 0, r"counters: commands="),
+        # 64 MiB is more than one command may carry
         ("sg_raw -r 64M /dev/sda 28 00 00 00 00 00 00 80 00 00", 57,
          r"SG_IO ioctl failed on /dev/sda: Argument list too long\n"
          r"sg_raw: 67108864 bytes is more than one command carries on /dev/sda"),
         # the block layer's SG_IO takes CDBs of 6..32 bytes
         ("sg_raw /dev/sda 00 " + " ".join(["00"] * 33), 72,
          r"SG_IO ioctl failed on /dev/sda: Invalid argument"),
+        ("virtio", 0, r"counters: commands="),
         ("sg_raw -r 512 /dev/sdz 28 00 00 00 00 00 00 00 01 00", 15,
          r"sg_raw: failed to open /dev/sdz: No such file or directory"),
         ("sg_inq /dev/nope", 15, r"sg_inq: failed to open /dev/nope"),
@@ -318,6 +321,48 @@ def test_bad_input(make_vm, tmp_path, md5):
         assert got.status == want_status, f"{cmd}: status {got.status}\n{got.out}"
         assert re.search(pattern, got.out), f"{cmd}: no /{pattern}/ in\n{got.out}"
         assert "PANIC" not in got.out
+    counts = [re.search(r"commands=(\d+)", got.out).group(1)
+              for (cmd, _, _), got in zip(cases, result) if cmd == "virtio"]
+    assert len(counts) == 2 and counts[0] == counts[1], counts
     assert guest_md5s(result[-2].out) == {"/dev/sda": sums[0], "/dev/sdb": sums[1]}
     assert result[-1].status == 0 and "still alive" in result[-1].out
     assert (md5(a), md5(b)) == sums
+
+
+def test_device_files_follow_hotplug(make_vm, tmp_path, md5):
+    """A disk hot-added through QMP appears as /dev/sdb with its content; once
+    it is unplugged the name is gone and tools say so; a new disk takes the
+    name again."""
+    a = disks.make_raw(tmp_path / "a.img", 1 << 20, seed="hp-a")
+    b = disks.make_raw(tmp_path / "b.img", 2 << 20, seed="hp-b")
+    c = disks.make_raw(tmp_path / "c.img", 3 << 20, seed="hp-c")
+    vm = make_vm("pc")
+    vm.start(None, controller("scsi0") + hd("a", a, 0))
+    vm.qmp
+    vm.expect_prompt()
+    assert guest_md5s(vm.command("md5sum /dev/sda")) == {"/dev/sda": md5(a)}
+
+    def plug(node, path, target):
+        vm.qmp.cmd("blockdev-add", {"driver": "raw", "node-name": node,
+                                    "file": {"driver": "file", "filename": str(path)}})
+        vm.qmp.cmd("device_add", {"driver": "scsi-hd", "id": f"{node}dev", "bus": "scsi0.0",
+                                  "scsi-id": target, "lun": 0, "drive": node})
+
+    def wait_for(cmd, pattern, tries=50):
+        for _ in range(tries):
+            out = vm.command(cmd)
+            if re.search(pattern, out, re.M):
+                return out
+            vm.command("sleep 0.2")
+        pytest.fail(f"{cmd}: no /{pattern}/ in\n{out}\n" + vm.report())
+
+    plug("hb", b, 3)
+    wait_for("md5sum /dev/sdb", rf"^{md5(b)}  /dev/sdb$")
+    vm.qmp.cmd("device_del", id="hbdev")
+    vm.qmp.wait_event("DEVICE_DELETED", timeout=10)
+    wait_for("md5sum /dev/sdb", r"^md5sum: /dev/sdb: No such file or directory$")
+    vm.qmp.cmd("blockdev-del", {"node-name": "hb"})
+    plug("hc", c, 4)
+    out = wait_for("md5sum /dev/sdb", r"^[0-9a-f]{32}  /dev/sdb$")
+    assert guest_md5s(out) == {"/dev/sdb": md5(c)}, vm.report()
+    assert guest_md5s(vm.command("md5sum /dev/sda")) == {"/dev/sda": md5(a)}

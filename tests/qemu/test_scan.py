@@ -165,3 +165,19 @@ def test_tmf_on_missing_lun_and_target(make_vm):
     assert re.search(r"CLEAR ACA -> FUNCTION_REJECTED \(11\)", text), vm.report()
     assert re.search(r"tmf sda lun-reset\n(?:vscsi: .*\n)*tmf: LOGICAL UNIT RESET -> OK \(0\)", text), vm.report()
     assert status == qemurun.EXIT_FAILURE, vm.report()   # three of them were refused
+
+
+@pytest.mark.parametrize("intr", ["msix", "intx", "poll"])
+def test_async_closed_loop_reads_complete(make_vm, intr):
+    """The asynchronous path under load: `bench` keeps 1 and 16 reads in
+    flight, resubmitting from completions (in interrupt context with MSI-X
+    and INTx); every read must complete without error.  No timing is
+    asserted: speed is measured by `make bench`, not by tests."""
+    devices = (qemurun.controller("scsi0") + qemurun.blockdev_null("n0", size=64 << 20)
+               + qemurun.scsi_hd("n0", 0, 0))
+    vm = make_vm("pc")
+    status, text = vm.run_script(f"vscsi.intr={intr} vscsi.verbose=0 bench -t 1 -q 1,16", devices)
+    rows = re.findall(r"^bench qd=(\d+) ios=(\d+) errors=(\d+)", text, re.M)
+    assert [r[0] for r in rows] == ["1", "16"], vm.report()
+    assert all(int(r[1]) > 0 and r[2] == "0" for r in rows), vm.report()
+    assert status == SUCCESS, vm.report()
