@@ -436,3 +436,39 @@ int cmd_tmf_inflight(int argc, char **argv)
 							      : "ok");
 	return err ? 1 : 0;
 }
+
+/* an DEV query|subscribe [MASK]: asynchronous notification control requests
+ * (virtio 1.2 §5.6.6.2.2); QEMU supports none and answers event_actual 0. */
+int cmd_an(int argc, char **argv)
+{
+	if (argc < 3 || argc > 4)
+		return shell_usage(argv[0]);
+	const char *dev = strncmp(argv[1], "/dev/", 5) ? argv[1] : argv[1] + 5;
+	struct vscsi_lun *lun = vscsi_lun_find(dev);
+	if (!lun) {
+		printf("an: no such device '%s'\n", argv[1]);
+		return 1;
+	}
+	bool subscribe = !strcmp(argv[2], "subscribe");
+	if (!subscribe && strcmp(argv[2], "query")) {
+		printf("an: unknown request '%s' (query or subscribe)\n", argv[2]);
+		return 2;
+	}
+	unsigned long long mask = VSCSI_AN_MEDIA_CHANGE | VSCSI_AN_OPERATIONAL_CHANGE;
+	if (argc == 4 && !shell_parse_u64(argv[0], argv[3], &mask))
+		return 2;
+	const struct vscsi_lun_info *li = vscsi_lun_info(lun);
+	uint32_t actual = 0;
+	uint8_t resp = 0xff;
+	int err = subscribe ? vscsi_an_subscribe(vscsi_lun_ctrl(lun), li->target, li->lun,
+						 (uint32_t)mask, &actual, &resp)
+			    : vscsi_an_query(vscsi_lun_ctrl(lun), li->target, li->lun, (uint32_t)mask,
+					     &actual, &resp);
+	if (err) {
+		printf("an: %s failed: %s\n", argv[2], vscsi_strerror(err));
+		return 1;
+	}
+	printf("an: %s events 0x%llx -> %s (%u), event_actual 0x%x\n", argv[2], mask,
+	       vscsi_response_name(resp), resp, actual);
+	return resp == VSCSI_S_OK ? 0 : 1;
+}

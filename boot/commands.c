@@ -24,6 +24,8 @@ static const struct shell_command commands[] = {
 	  "send a task management function", cmd_tmf },
 	{ "tmf-inflight", "DEV FUNCTION N", "send N READs, then the TMF while they are in flight; show how each ended",
 	  cmd_tmf_inflight },
+	{ "an", "DEV query|subscribe [MASK]", "asynchronous notification query or subscribe (control queue)",
+	  cmd_an },
 	{ "bench", "[DEV] [-t SECONDS] [-q QD,...]", "4 KiB random-read IOPS and latency per queue depth",
 	  cmd_bench },
 	/* cmd_blk.c */

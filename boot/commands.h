@@ -38,6 +38,7 @@ int cmd_byid(int argc, char **argv);
 int cmd_rescan(int argc, char **argv);
 int cmd_tmf(int argc, char **argv);
 int cmd_tmf_inflight(int argc, char **argv);
+int cmd_an(int argc, char **argv);
 /* cmd_bench.c */
 int cmd_bench(int argc, char **argv);
 /* cmd_blk.c */

@@ -17,6 +17,7 @@
 
 #include "commands.h"
 #include "console.h"
+#include "blkdev.h"
 #include "drivers.h"
 #include "kernel.h"
 #include "vscsi/vscsi.h"
@@ -207,6 +208,8 @@ void shell_startup(void)
 		       (unsigned long long)((clock_ns() - t0) / 1000000));
 	else
 		printf("vscsi: no virtio-scsi controller found\n");
+	/* /dev/sdX and /dev/srN for newlib's open/read/write/ioctl. */
+	blkdev_init();
 	console_set_idle(idle_poll);
 }
 

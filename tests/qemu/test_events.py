@@ -87,3 +87,29 @@ def test_events_missed_leads_to_full_rescan(make_vm, disk_image):
     assert re.search(r"missed=[1-9]", info), info + vm.report()
     vm.send_line("poweroff")
     assert vm.wait() == qemurun.EXIT_SUCCESS, vm.report()
+
+
+def test_rescan_finds_disks_without_hotplug_events(make_vm, disk_image):
+    """hotplug=off: QEMU sends no event, so a new disk appears only after
+    `rescan` (all controllers, or one)."""
+    base = disk_image("base", 1 << 20, seed=1)
+    ctrl = qemurun.controller("scsi0")
+    ctrl[-1] += ",hotplug=off"
+    vm = make_vm("pc")
+    vm.start("", ctrl + qemurun.disk(base, target=0))
+    vm.expect_prompt()
+    negotiated = re.search(r"negotiated .*", vm.command("virtio")).group(0)
+    assert "HOTPLUG" not in negotiated, negotiated
+    vm.qmp.cmd("blockdev-add", driver="null-co", **{"node-name": "n4", "size": 1 << 20})
+    vm.qmp.cmd("device_add", driver="scsi-hd", id="d4", bus="scsi0.0",
+               **{"scsi-id": 4, "lun": 0, "drive": "n4"})
+    time.sleep(1)
+    assert "[0:0:4:0]" not in vm.command("lsscsi"), vm.report()
+    assert "rescan: 2 LUNs present" in vm.command("rescan host0"), vm.report()
+    assert re.search(r"^\[0:0:4:0\]\s+disk.*/dev/sdb", vm.command("lsscsi"), re.M), vm.report()
+    vm.qmp.cmd("device_del", id="d4")
+    vm.qmp.wait_event("DEVICE_DELETED", timeout=20)
+    assert "rescan: 1 LUN present" in vm.command("rescan"), vm.report()
+    assert "[0:0:4:0]" not in vm.command("lsscsi"), vm.report()
+    vm.send_line("poweroff")
+    assert vm.wait() == qemurun.EXIT_SUCCESS, vm.report()

@@ -181,3 +181,28 @@ def test_async_closed_loop_reads_complete(make_vm, intr):
     assert [r[0] for r in rows] == ["1", "16"], vm.report()
     assert all(int(r[1]) > 0 and r[2] == "0" for r in rows), vm.report()
     assert status == SUCCESS, vm.report()
+
+
+def test_async_notification_requests(make_vm):
+    """AN_QUERY / AN_SUBSCRIBE go out on the control queue with exact sizes;
+    QEMU supports no AN events and answers OK with event_actual 0."""
+    devices = qemurun.controller("scsi0") + null_disk("a", 0, 0)
+    vm = make_vm("pc")
+    status, text = vm.run_script("an sda query; an sda subscribe 0x10; virtio", devices)
+    assert "an: query events 0x12 -> OK (0), event_actual 0x0" in text, vm.report()
+    assert "an: subscribe events 0x10 -> OK (0), event_actual 0x0" in text, vm.report()
+    assert status == SUCCESS, vm.report()
+
+
+def test_every_request_queue_is_used(make_vm, disk_image, md5):
+    """num_queues=4: the driver sets up all four request queues (each with
+    its own MSI-X vector) and reads through them."""
+    image = disk_image("d0", 2 << 20, seed=9)
+    ctrl = qemurun.controller("scsi0")
+    ctrl[-1] += ",num_queues=4"
+    vm = make_vm("pc")
+    status, text = vm.run_script("virtio; md5sum /dev/sda; bench -t 1 -q 8",
+                                 ctrl + qemurun.disk(image))
+    assert "control event + 4 request (device has 4)" in text, vm.report()
+    assert f"{md5(image)}  /dev/sda" in text, vm.report()
+    assert status == SUCCESS, vm.report()
