@@ -31,7 +31,7 @@ CONFIGS = {
     "packed": {"packed": True},
 }
 LINE = re.compile(r"^bench\s+(\S+=\S+(?:\s+\S+=\S+)*)\s*$", re.M)
-METRIC = re.compile(r"(iops|_us|_ms|_ns|mbps|mib_s|_s)$")
+METRIC = re.compile(r"(iops|ios|errors|_us|_ms|_ns|mbps|mib_s|_s)$")
 TIMEOUT = 300
 
 
