@@ -334,11 +334,14 @@ struct inflight {
 	uint8_t cdb[10];
 	uint8_t sense[32];
 	bool done;
+	unsigned completions; /* must end at exactly 1 */
 };
 
 static void inflight_done(struct vscsi_cmd *cmd)
 {
-	((struct inflight *)cmd->arg)->done = true;
+	struct inflight *r = cmd->arg;
+	r->completions++;
+	r->done = true;
 }
 
 /*
@@ -363,9 +366,11 @@ int cmd_tmf_inflight(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(tmf_words) / sizeof(tmf_words[0]); i++)
 		if (!strcmp(argv[2], tmf_words[i].word))
 			which = (int)i;
+	bool device_reset = !strcmp(argv[2], "device-reset");
 	unsigned long long n;
-	if (which < 0 || !shell_parse_u64(argv[0], argv[3], &n) || n < 1 || n > 32) {
-		printf("tmf-inflight: need a TMF name and 1..32 commands\n");
+	if ((which < 0 && !device_reset) || !shell_parse_u64(argv[0], argv[3], &n) || n < 1 ||
+	    n > 32) {
+		printf("tmf-inflight: need a TMF name (or device-reset) and 1..32 commands\n");
 		return 2;
 	}
 	static struct inflight reqs[32];
@@ -407,15 +412,23 @@ int cmd_tmf_inflight(int argc, char **argv)
 	uint8_t resp = 0xff;
 	/* The last READ is the one most surely still queued behind the others. */
 	uint64_t tag = reqs[n - 1].cmd.tag;
+	int err;
+	if (device_reset) {
+		printf("tmf-inflight: %llu READs sent, resetting the whole device\n", n);
+		err = vscsi_ctrl_reset(ctrl);
+		printf("reset: %s\n", err ? vscsi_strerror(err) : "done");
+		goto wait;
+	}
 	printf("tmf-inflight: %llu READs sent, TMF names tag 0x%llx (cmd %llu)\n", n,
 	       (unsigned long long)tag, n - 1);
-	int err = vscsi_tmf(ctrl, li->target, li->lun, tmf_words[which].tmf, tag, 0, &resp);
+	err = vscsi_tmf(ctrl, li->target, li->lun, tmf_words[which].tmf, tag, 0, &resp);
 	if (err)
 		printf("tmf: %s failed: %s\n", vscsi_tmf_name(tmf_words[which].tmf),
 		       vscsi_strerror(err));
 	else
 		printf("tmf: %s -> %s (%u)\n", vscsi_tmf_name(tmf_words[which].tmf),
 		       vscsi_response_name(resp), resp);
+wait:;
 	uint64_t deadline = clock_ns() + 60ull * 1000000000ull;
 	for (;;) {
 		unsigned pending = 0;
@@ -429,6 +442,14 @@ int cmd_tmf_inflight(int argc, char **argv)
 		}
 		vscsi_poll(ctrl);
 	}
+	/* Let any stray second completion show up before judging. */
+	for (int i = 0; i < 100; i++)
+		vscsi_poll(ctrl);
+	for (unsigned i = 0; i < n; i++)
+		if (reqs[i].completions != 1) {
+			printf("tmf-inflight: cmd %u completed %u times\n", i, reqs[i].completions);
+			err = -VSCSI_EPROTO;
+		}
 	for (unsigned i = 0; i < n; i++)
 		printf("cmd %u tag 0x%llx: response %s status 0x%02x result %s\n", i,
 		       (unsigned long long)reqs[i].cmd.tag, vscsi_response_name(reqs[i].cmd.response),

@@ -22,7 +22,7 @@ static const struct shell_command commands[] = {
 	{ "rescan", "[HOST]", "scan all controllers, or one (host0, host1 ...)", cmd_rescan },
 	{ "tmf", "DEV abort|abort-set|clear-aca|clear-set|target-reset|lun-reset|query|query-set [TAG]",
 	  "send a task management function", cmd_tmf },
-	{ "tmf-inflight", "DEV FUNCTION N", "send N READs, then the TMF while they are in flight; show how each ended",
+	{ "tmf-inflight", "DEV FUNCTION|device-reset N", "send N READs, then the TMF while they are in flight; show how each ended",
 	  cmd_tmf_inflight },
 	{ "an", "DEV query|subscribe [MASK]", "asynchronous notification query or subscribe (control queue)",
 	  cmd_an },

@@ -317,8 +317,13 @@ static int vs_wait_ready(struct vscsi_ctrl *c, struct vscsi_lun *lun)
 			return 0;
 		if (r != -VSCSI_EIO || !s.valid)
 			return r;
-		if (s.key == SCSI_SK_UNIT_ATTENTION)
+		if (s.key == SCSI_SK_UNIT_ATTENTION) {
+			if (vs_verbose(c))
+				vs_log(c->glue, VS_LOG_INFO,
+				       "vscsi %u:0:%u:%u: TEST UNIT READY: unit attention %02x/%02x (%s), retrying",
+				       c->host, t, l, s.asc, s.ascq, scsi_asc_text(s.asc, s.ascq));
 			continue; /* the command did not run; the attention is gone now */
+		}
 		if (s.key == SCSI_SK_NOT_READY && s.asc == 0x3a)
 			return -VSCSI_ENOMEDIUM;
 		if (s.key == SCSI_SK_NOT_READY && s.asc == 0x04) {

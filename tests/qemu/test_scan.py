@@ -112,6 +112,19 @@ def test_4096_byte_blocks(make_vm):
     assert re.search(r"^sda\s+0:0:0:0\s+4096\s+disk\s+0\s+67108864\b", text, re.M), vm.report()
 
 
+def test_boot_unit_attention_on_first_test_unit_ready(make_vm):
+    """The virtio reset at probe leaves 06/29/00 pending on every LUN: the
+    scan's first TEST UNIT READY meets it (logged at verbose 2), retries,
+    and the disk comes up ready."""
+    devices = qemurun.controller("scsi0") + null_disk("a", 0, 0)
+    vm = make_vm("pc")
+    status, text = vm.run_script("vscsi.verbose=2 lsblk", devices)
+    assert re.search(r"0:0:0:0: TEST UNIT READY: unit attention 29/00 \(power on, reset", text, re.I), \
+        vm.report()
+    assert re.search(r"^sda\s+0:0:0:0\s+512\s+disk", text, re.M), vm.report()
+    assert status == SUCCESS, vm.report()
+
+
 def test_unit_attention_after_lun_reset_is_retried(make_vm, disk_image, md5):
     """A LUN reset leaves UNIT ATTENTION 06/29/00 pending (as every boot's
     virtio reset does); the next read sees it, the driver retries, and the
@@ -205,4 +218,24 @@ def test_every_request_queue_is_used(make_vm, disk_image, md5):
                                  ctrl + qemurun.disk(image))
     assert "control event + 4 request (device has 4)" in text, vm.report()
     assert f"{md5(image)}  /dev/sda" in text, vm.report()
+    assert status == SUCCESS, vm.report()
+
+
+def test_device_reset_with_commands_in_flight(make_vm):
+    """A full virtio reset while READs are queued: every READ completes
+    exactly once (QEMU finishes or cancels them; the driver reclaims the
+    rest), the device comes back, and later I/O works."""
+    vm = make_vm("pc")
+    status, text = vm.run_script(
+        "vscsi.verbose=0 tmf-inflight sda device-reset 4; "
+        "dd if=/dev/sda of=/dev/null bs=4096 count=1; virtio",
+        qemurun.controller("scsi0") + THROTTLED)
+    assert "reset: done" in text, vm.report()
+    assert not re.search(r"completed \d+ times", text), vm.report()
+    ends = re.findall(r"^cmd (\d) tag \S+: response (\w+) .* result (\w+)", text, re.M)
+    assert sorted(int(e[0]) for e in ends) == [0, 1, 2, 3], vm.report()
+    assert all(e[2] in ("ok", "ECONNRESET") for e in ends), vm.report()
+    # The device works after the reset (the throttle allows ~1 read/s).
+    assert "1+0 records in" in text, vm.report()
+    assert re.search(r"device_resets=1\b", text), vm.report()
     assert status == SUCCESS, vm.report()
