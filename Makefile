@@ -50,7 +50,13 @@ HOST_CFLAGS := -std=c11 -O1 -g $(WARN) -Iinclude -Idrv -Itests/unit \
 UNIT_SUPPORT := $(sort $(wildcard tests/unit/sim/*.c tests/unit/support/*.c))
 UNIT_TESTS   := $(patsubst tests/unit/%.c,$(B)/unit/%,$(sort $(wildcard tests/unit/test_*.c)))
 
-.PHONY: all deps kernel efi unit run check bench clean distclean
+# Fuzzers (libFuzzer, clang): every parser of device-written data.
+FUZZ_CFLAGS  := -std=c11 -g -O1 $(WARN) -Iinclude -Idrv -Itests/unit \
+                -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(sort $(wildcard tests/fuzz/fuzz_*.c)))
+FUZZ_SECONDS ?= 60
+
+.PHONY: all deps kernel efi unit fuzzers fuzz run check bench clean distclean
 all: kernel efi unit
 
 deps: $(DEPS_OK)
@@ -110,11 +116,22 @@ $(B)/unit/%: tests/unit/%.c $(DRV_SRCS) $(UNIT_SUPPORT) $(wildcard tests/unit/*.
 	@echo "  HOSTCC  $@"
 	@$(CC) $(HOST_CFLAGS) -o $@ $< $(DRV_SRCS) $(UNIT_SUPPORT) -lcmocka
 
+fuzzers: $(FUZZ_TARGETS)
+$(B)/fuzz/%: tests/fuzz/%.c $(DRV_SRCS) $(UNIT_SUPPORT) $(wildcard tests/unit/*/*.h drv/*/*.h include/vscsi/*.h) | $(DEPS_OK)
+	@mkdir -p $(dir $@)
+	@echo "  FUZZCC  $@"
+	@clang $(FUZZ_CFLAGS) -o $@ $< $(DRV_SRCS) $(UNIT_SUPPORT)
+
+# Run every fuzzer for FUZZ_SECONDS, keeping its corpus in build/fuzz/.
+fuzz: fuzzers
+	@for f in $(FUZZ_TARGETS); do mkdir -p $$f.corpus; echo "== $$f ($(FUZZ_SECONDS) s)"; \
+	    $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $$f.corpus || exit 1; done
+
 # --- running --------------------------------------------------------------
 run: kernel efi
 	$(PYTHON) tools/run.py $(if $(UEFI),--uefi) $(QEMU_ARGS)
 
-check: all
+check: all fuzzers
 	$(PYTHON) -m pytest -q tests $(PYTEST_ARGS)
 
 bench: kernel

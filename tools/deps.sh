@@ -3,7 +3,8 @@
 # run as root, otherwise prints the exact command and fails.
 set -euo pipefail
 pkgs=(qemu-system-x86 qemu-utils qemu-block-extra ovmf gnu-efi newlib-source
-      python3-pytest libcmocka-dev xorriso mtools tgt libiscsi-bin)
+      python3-pytest libcmocka-dev xorriso mtools tgt libiscsi-bin
+      clang libclang-rt-14-dev)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
