@@ -75,6 +75,7 @@ static void lun_ident(const struct vscsi_lun_info *li, char *out, size_t n)
 
 int cmd_lsscsi(int argc, char **argv)
 {
+	vscsi_poll_all(); /* act on pending hot-plug events first */
 	bool sizes = false, ident = false, wwn = false;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-s") || !strcmp(argv[i], "--size"))
@@ -118,6 +119,7 @@ int cmd_lsscsi(int argc, char **argv)
 
 int cmd_lsblk(int argc, char **argv)
 {
+	vscsi_poll_all(); /* act on pending hot-plug events first */
 	if (argc != 1)
 		return shell_usage(argv[0]);
 	printf("%-6s %-15s %7s %-5s %-3s %-12s %s\n", "NAME", "HCTL", "LOG-SEC", "TYPE", "RO",
@@ -140,6 +142,7 @@ int cmd_lsblk(int argc, char **argv)
 
 int cmd_byid(int argc, char **argv)
 {
+	vscsi_poll_all(); /* act on pending hot-plug events first */
 	if (argc != 1)
 		return shell_usage(argv[0]);
 	for (struct vscsi_lun *l = vscsi_lun_next(NULL); l; l = vscsi_lun_next(l)) {

@@ -8,6 +8,7 @@
 
 #include "commands.h"
 #include "kernel.h"
+#include "vscsi/vscsi.h"
 
 static const struct shell_command commands[] = {
 	{ "help", "[COMMAND]", "list the commands, or show one command's usage", cmd_help },
@@ -135,8 +136,11 @@ int cmd_sleep(int argc, char **argv)
 		frac *= 10;
 	uint64_t us = whole * 1000000ull + frac;
 	uint64_t end = clock_ns() + us * 1000;
-	while (clock_ns() < end)
+	/* An idle wait: keep the driver serviced (events, hot-plug). */
+	while (clock_ns() < end) {
+		vscsi_poll_all();
 		__asm__ volatile("pause");
+	}
 	return 0;
 bad:
 	printf("sleep: invalid time interval '%s' (seconds, at most 3600)\n", argv[1]);

@@ -508,6 +508,39 @@ void vscsi_blk_poll(void)
 
 /* --- blocking ---------------------------------------------------------------- */
 
+/*
+ * A blocking call returns only an errno: say in the log what failed and
+ * the sense that explains it, as Linux's sd logs an I/O error.  (From the
+ * caller's context: completions may run in an interrupt handler, whose
+ * output would cut into other lines.)  The sense is shown only when it
+ * explains `err`; an empty drive is an ordinary state, reported by the
+ * caller as "No medium found".
+ */
+static void vs_log_blk_failure(struct vscsi_lun *dev, const struct vscsi_blk_req *req, int err)
+{
+	static const char *const ops[] = { "read", "write", "flush", "discard" };
+	const struct vscsi_lun_info *i = vscsi_lun_info(dev);
+	if (err == -VSCSI_ENOMEDIUM)
+		return;
+	char what[64] = "", sense[96] = "";
+	struct scsi_sense s;
+	if (err == req->result && req->sense_len &&
+	    scsi_sense_decode(req->sense, req->sense_len, &s) == 0 && s.valid)
+		scsi_sense_format(&s, sense, sizeof(sense));
+	const char *op = (unsigned)req->op < VS_ARRAY_SIZE(ops) ? ops[req->op] : "request";
+	if (req->op == VSCSI_BLK_FLUSH)
+		vs_snprintf(what, sizeof(what), "%s", op);
+	else
+		vs_snprintf(what, sizeof(what), "%s of %llu block%s at LBA %llu", op,
+			    (unsigned long long)req->blocks, req->blocks == 1 ? "" : "s",
+			    (unsigned long long)req->lba);
+	/* A removed LUN has given its name back. */
+	const struct vscsi_glue *g = vs_ctrl_glue(vscsi_lun_ctrl(dev));
+	vs_log(g, VS_LOG_WARN, "vscsi %u:0:%u:%u: %s%s%s failed: %s%s%s", i->host, i->target,
+	       i->lun, i->name, i->name[0] ? ": " : "", what, vscsi_strerror(err),
+	       sense[0] ? ", " : "", sense);
+}
+
 int vscsi_blk_exec(struct vscsi_lun *dev, struct vscsi_blk_req *req)
 {
 	if (!dev || !req)
@@ -542,7 +575,20 @@ int vscsi_blk_exec(struct vscsi_lun *dev, struct vscsi_blk_req *req)
 		}
 	}
 	req->done = saved;
-	return req->result;
+	r = req->result;
+	if (r && r != -VSCSI_ENODEV) {
+		/* A LUN hot-unplugged under the request answers on its way out
+		 * with whatever the device says of a missing LUN (BAD_TARGET,
+		 * 05/25/00, or 05/20/00 at a vanished LUN 0).  QEMU queues the
+		 * REMOVED event before it cancels the commands: act on it now
+		 * and report the removal itself. */
+		vscsi_poll(c);
+		if (vscsi_lun_info(dev)->gone)
+			r = -VSCSI_ENODEV;
+	}
+	if (r)
+		vs_log_blk_failure(dev, req, r);
+	return r;
 }
 
 static int vs_blk_rw(struct vscsi_lun *dev, enum vscsi_blk_op op, uint64_t lba, uint64_t blocks,

@@ -197,7 +197,12 @@ void vs_blk_classify(enum vscsi_blk_op op, const struct vscsi_cmd *cmd, uint32_t
 			v->err = -VSCSI_EINVAL;
 		return;
 	case SCSI_SK_DATA_PROTECT:
-		if (s.asc == 0x27) {
+		if (s.asc == 0x27 && s.ascq == 0x07) {
+			/* SPACE ALLOCATION FAILED WRITE PROTECT (SBC-3 §4.7.3.6):
+			 * a thin-provisioned device ran out of space; the medium
+			 * is not write protected.  Linux reports ENOSPC too. */
+			v->err = -VSCSI_ENOSPC;
+		} else if (s.asc == 0x27) {
 			v->write_protected = true;
 			v->err = -VSCSI_EROFS;
 		}

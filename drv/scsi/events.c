@@ -73,7 +73,7 @@ void vs_evq_drain(struct vscsi_ctrl *c)
 {
 	struct vs_evq *e = &c->evq;
 	const struct vscsi_glue *g = c->glue;
-	if (!e->vq || !e->mem)
+	if (!e->vq || !e->mem || !vs_vq_pending(e->vq))
 		return;
 	bool reposted = false;
 	vs_lock(g, e->lock);
@@ -205,6 +205,11 @@ void vs_events_process(struct vscsi_ctrl *c)
 {
 	struct vs_evq *e = &c->evq;
 	if (c->in_events || c->dead)
+		return;
+	/* Unlocked look first (every poll pass comes here): a stale answer
+	 * only defers an event to the next pass. */
+	if (__atomic_load_n(&e->pend_head, __ATOMIC_ACQUIRE) == e->pend_tail &&
+	    !__atomic_load_n(&e->pend_overflow, __ATOMIC_ACQUIRE))
 		return;
 	c->in_events = true;
 	bool rescan_all = false;

@@ -179,6 +179,16 @@ int vs_queue_init(struct vscsi_ctrl *c, struct vs_queue *q, unsigned vq_index,
 void vs_queue_free(struct vscsi_ctrl *c, struct vs_queue *q);
 int vs_submit(struct vscsi_ctrl *c, unsigned target, unsigned lun_id, struct vscsi_lun *lun,
 	      struct vscsi_cmd *cmd, unsigned flags);
+/* Whether a queue may hold work for a drain: used buffers, or a fault the
+ * drain must report.  Read without the queue's lock so that a poll pass
+ * with nothing to do takes none; used.idx is the device's word (virtio 1.2
+ * §2.7.8), and a stale "no" only leaves the work to the next pass or the
+ * next interrupt, which comes after the device's used.idx store. */
+static inline bool vs_vq_pending(struct virtqueue *vq)
+{
+	return virtq_is_broken(vq) || virtq_has_used(vq);
+}
+
 /* Drain one request queue / all of them (no event handling). */
 unsigned vs_queue_drain(struct vs_queue *q);
 unsigned vs_drain_requests(struct vscsi_ctrl *c);

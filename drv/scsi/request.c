@@ -529,6 +529,10 @@ void vscsi_kick(struct vscsi_ctrl *c)
 		return;
 	for (unsigned i = 0; i < c->nrq; i++) {
 		struct vs_queue *q = &c->rq[i];
+		/* Unlocked look first: a submission racing with it (interrupt
+		 * context) is no different from one made just after the kick. */
+		if (!__atomic_load_n(&q->kick_pending, __ATOMIC_ACQUIRE))
+			continue;
 		vs_lock(c->glue, q->lock);
 		if (q->kick_pending) {
 			virtq_kick(q->vq);
@@ -606,8 +610,10 @@ unsigned vs_queue_drain(struct vs_queue *q)
 	const struct vscsi_glue *g = c->glue;
 	struct vs_req *head = NULL, **tail = &head;
 	unsigned n = 0;
-	bool intr = virtio_intr_mode(c->dev) != VIRTIO_INTR_POLL;
 
+	if (!vs_vq_pending(q->vq))
+		return 0;
+	bool intr = virtio_intr_mode(c->dev) != VIRTIO_INTR_POLL;
 	vs_lock(g, q->lock);
 	if (intr)
 		virtq_disable_cb(q->vq);

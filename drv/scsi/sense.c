@@ -111,6 +111,7 @@ static const struct asc_text asc_table[] = {
 	{ 0x25, 0x00, "logical unit not supported" },
 	{ 0x26, 0x00, "invalid field in parameter list" },
 	{ 0x27, 0x00, "write protected" },
+	{ 0x27, 0x07, "space allocation failed write protect" },
 	{ 0x28, 0x00, "not ready to ready change, medium may have changed" },
 	{ 0x29, 0x00, "power on, reset, or bus device reset occurred" },
 	{ 0x29, 0x01, "power on occurred" },

@@ -67,7 +67,7 @@ static void vs_ctl_complete(struct vs_ctl_slot *s, bool failed)
 void vs_ctl_drain(struct vscsi_ctrl *c)
 {
 	const struct vscsi_glue *g = c->glue;
-	if (!c->ctl.vq)
+	if (!c->ctl.vq || !vs_vq_pending(c->ctl.vq))
 		return;
 	vs_lock(g, c->ctl.lock);
 	for (;;) {

@@ -12,9 +12,23 @@ void vs_memcpy(void *dst, const void *src, size_t n)
 		*d++ = *s++;
 }
 
+/* Lets a byte buffer be stored to a word at a time without breaking the
+ * aliasing rules. */
+typedef uint64_t __attribute__((may_alias)) vs_word;
+
 void vs_memset(void *dst, int c, size_t n)
 {
 	uint8_t *d = dst;
+	/* Aligned 8-byte stores for all but the ends: every command clears its
+	 * ~160 bytes of headers, and under emulation each store is an
+	 * instruction executed. */
+	if (n >= 16) {
+		vs_word w = 0x0101010101010101ull * (uint8_t)c;
+		for (; (uintptr_t)d & 7; n--)
+			*d++ = (uint8_t)c;
+		for (; n >= 8; n -= 8, d += 8)
+			*(vs_word *)d = w;
+	}
 	while (n--)
 		*d++ = (uint8_t)c;
 }
@@ -244,7 +258,7 @@ const char *vscsi_strerror(int err)
 	case VSCSI_EBUSY: return "EBUSY: device busy";
 	case VSCSI_ENODEV: return "ENODEV: device gone";
 	case VSCSI_EINVAL: return "EINVAL: invalid argument";
-	case VSCSI_ENOSPC: return "ENOSPC: queue full";
+	case VSCSI_ENOSPC: return "ENOSPC: no space (queue full, or the device ran out of space)";
 	case VSCSI_EROFS: return "EROFS: device is write-protected";
 	case VSCSI_ERANGE: return "ERANGE: outside the device";
 	case VSCSI_ENOSYS: return "ENOSYS: not supported";

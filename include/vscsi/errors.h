@@ -19,7 +19,7 @@
 #define VSCSI_EBUSY 16     /* device busy after all retries */
 #define VSCSI_ENODEV 19    /* device gone (hot-unplugged, or controller down) */
 #define VSCSI_EINVAL 22    /* bad argument, caught before anything was sent */
-#define VSCSI_ENOSPC 28    /* queue full */
+#define VSCSI_ENOSPC 28    /* queue full; or the device ran out of space (27/07) */
 #define VSCSI_EROFS 30     /* write to a write-protected device */
 #define VSCSI_ERANGE 34    /* LBA range outside the device */
 #define VSCSI_ENOSYS 38    /* not supported by this device or build */
