@@ -250,6 +250,11 @@ static void test_classify(void **state)
 	vs_blk_classify(VSCSI_BLK_WRITE, &c, 0, &v);
 	assert_int_equal(v.err, -VSCSI_EROFS);
 	assert_true(v.write_protected);
+	c = cc(s, 7, 0x27, 0x07); /* space allocation failed: out of space, not read-only */
+	vs_blk_classify(VSCSI_BLK_WRITE, &c, 0, &v);
+	assert_int_equal(v.action, VS_BLK_FAIL);
+	assert_int_equal(v.err, -VSCSI_ENOSPC);
+	assert_false(v.write_protected);
 	c = cc(s, 5, 0x20, 0); /* no SYNCHRONIZE CACHE: nothing to flush */
 	vs_blk_classify(VSCSI_BLK_FLUSH, &c, 0, &v);
 	assert_int_equal(v.action, VS_BLK_OK);
