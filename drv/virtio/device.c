@@ -591,10 +591,20 @@ bool virtio_needs_reset(struct virtio_device *dev)
 void virtio_poll(struct virtio_device *dev)
 {
 	/* With MSI-X the ISR is not used (§4.1.5.3); elsewhere it tells
-	 * about config changes (bit 1) and is cleared by the read. */
+	 * about config changes (bit 1) and is cleared by the read.  Reading
+	 * it is a trip into the device model, which under emulation competes
+	 * with the device's own request processing: a polling driver looks
+	 * at most once per millisecond (config changes and NEEDS_RESET are
+	 * noticed that much later; used buffers are seen at once). */
 	if (dev->intr != VIRTIO_INTR_MSIX && dev->ops->isr_read) {
-		uint8_t isr = dev->ops->isr_read(dev);
-		if (isr & 2)
+		bool look = true;
+		if (dev->intr == VIRTIO_INTR_POLL && dev->glue->clock_ns) {
+			uint64_t now = dev->glue->clock_ns(dev->glue->ctx);
+			look = now >= dev->next_isr_poll_ns;
+			if (look)
+				dev->next_isr_poll_ns = now + 1000000;
+		}
+		if (look && (dev->ops->isr_read(dev) & 2))
 			virtio_run_config_callback(dev);
 	}
 	for (unsigned i = 0; i < dev->nvq; i++) {

@@ -69,6 +69,7 @@ struct virtio_device {
 	bool reset_done;    /* virtio_reset() ran: queues await reclaim/reinit */
 
 	enum virtio_intr_mode intr; /* the mode in force (never AUTO) */
+	uint64_t next_isr_poll_ns;  /* polling mode: when to look at the ISR again */
 	bool msix_shared;           /* MSI-X with one vector for all queues */
 	struct virtio_irq *irqs;
 	unsigned nirqs;
