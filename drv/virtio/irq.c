@@ -80,7 +80,9 @@ static int attach(struct virtio_device *dev, unsigned i, struct vscsi_irq_reques
 	if (rc) {
 		vs_log(dev->glue, VS_LOG_DEBUG, "virtio %s: host could not attach %s interrupt %u (%d)",
 		       dev->location, r.kind == VSCSI_IRQ_MSI ? "MSI" : "line", i, rc);
-		return -VSCSI_ENODEV;
+		/* The host cannot route it: the mode is unsupported here (the
+		 * caller falls back), the device is fine. */
+		return -VSCSI_EOPNOTSUPP;
 	}
 	dev->irqs[i].attached = true;
 	return 0;
