@@ -14,6 +14,7 @@ import pytest
 
 import disks
 import qemurun
+from qmp import QMPError
 from test_blk import guest_md5s, steps
 
 SUCCESS = qemurun.EXIT_SUCCESS
@@ -171,3 +172,25 @@ def test_eject_and_change_medium(make_vm, isos):
                                           "read-only-mode": "read-only"})
     assert guest_md5s(md5sum()) == {"/dev/sr0": md5(one)}, vm.report()
     assert "PANIC" not in vm.output
+
+
+def test_locked_tray(make_vm, isos):
+    """PREVENT ALLOW MEDIUM REMOVAL from the guest locks the tray: the host's
+    eject without force is refused; the guest's `eject` unlocks (PREVENT
+    ALLOW with prevent=0) before START STOP UNIT LoEj, so it opens."""
+    one, _ = isos
+    devices = qemurun.controller("scsi0") + qemurun.cdrom(one, target=2, id="cd0")
+    vm = make_vm("pc")
+    vm.start(None, devices)
+    vm.qmp
+    vm.expect_prompt()
+    out = vm.command("sg_raw /dev/sr0 1e 00 00 00 01 00")
+    assert "SCSI Status: Good" in out, out + vm.report()
+    with pytest.raises(QMPError, match="is locked"):
+        vm.qmp.cmd("eject", id="cd0")
+    out = vm.command("eject /dev/sr0")
+    assert "eject:" not in out, out
+    ev = vm.qmp.wait_event("DEVICE_TRAY_MOVED", timeout=10)
+    assert ev["data"]["tray-open"] is True and ev["data"]["id"] == "cd0"
+    vm.send_line("poweroff")
+    assert vm.wait() == qemurun.EXIT_SUCCESS, vm.report()
