@@ -505,9 +505,15 @@ void virtio_driver_ok(struct virtio_device *dev)
 	virtio_add_status(dev, VIRTIO_STATUS_DRIVER_OK);
 	dev->driver_ok = true;
 	dev->reset_done = false;
-	/* Buffers published before DRIVER_OK were not announced (§3.1.1). */
-	for (unsigned i = 0; i < dev->nvq; i++)
+	for (unsigned i = 0; i < dev->nvq; i++) {
+		/* Nobody listens for used-buffer notifications in polling
+		 * mode: suppress them (§2.7.10 / §2.8.10), so the device does
+		 * not raise an interrupt for every completion. */
+		if (dev->intr == VIRTIO_INTR_POLL)
+			virtq_disable_cb(dev->vqs[i]);
+		/* Buffers published before DRIVER_OK were not announced (§3.1.1). */
 		virtq_flush_deferred_kick(dev->vqs[i]);
+	}
 }
 
 void virtio_set_config_callback(struct virtio_device *dev,
