@@ -500,6 +500,20 @@ int virtio_queues_create(struct virtio_device *dev, unsigned n, const struct vir
 	return rc;
 }
 
+int virtio_wait_reset_done(struct virtio_device *dev)
+{
+	/* §4.1.4.3.2 (and §2.4 for every transport): writing 0 starts the
+	 * reset, which may complete asynchronously; the driver waits until a
+	 * read of the status returns 0 before touching the device again. */
+	uint64_t start = dev->glue->clock_ns(dev->glue->ctx);
+	while (dev->ops->get_status(dev) != 0) {
+		if (dev->glue->clock_ns(dev->glue->ctx) - start > VIRTIO_RESET_TIMEOUT_NS)
+			return -VSCSI_ETIMEDOUT;
+		dev->glue->delay_us(dev->glue->ctx, 10);
+	}
+	return 0;
+}
+
 void virtio_driver_ok(struct virtio_device *dev)
 {
 	virtio_add_status(dev, VIRTIO_STATUS_DRIVER_OK);

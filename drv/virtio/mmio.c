@@ -63,13 +63,7 @@ static void mmio_set_status(struct virtio_device *dev, uint8_t s)
 static int mmio_reset(struct virtio_device *dev)
 {
 	wr(dev, M_STATUS, 0);
-	uint64_t start = dev->glue->clock_ns(dev->glue->ctx);
-	while ((rd(dev, M_STATUS) & 0xff) != 0) {
-		if (dev->glue->clock_ns(dev->glue->ctx) - start > VIRTIO_RESET_TIMEOUT_NS)
-			return -VSCSI_ETIMEDOUT;
-		dev->glue->delay_us(dev->glue->ctx, 10);
-	}
-	return 0;
+	return virtio_wait_reset_done(dev);
 }
 
 /* Version 1 (legacy) carries 32 feature bits: the high selector is not

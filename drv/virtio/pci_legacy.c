@@ -72,13 +72,7 @@ static void legacy_set_status(struct virtio_device *dev, uint8_t s)
 static int legacy_reset(struct virtio_device *dev)
 {
 	w8(dev, L_STATUS, 0);
-	uint64_t start = dev->glue->clock_ns(dev->glue->ctx);
-	while (r8(dev, L_STATUS) != 0) {
-		if (dev->glue->clock_ns(dev->glue->ctx) - start > VIRTIO_RESET_TIMEOUT_NS)
-			return -VSCSI_ETIMEDOUT;
-		dev->glue->delay_us(dev->glue->ctx, 10);
-	}
-	return 0;
+	return virtio_wait_reset_done(dev);
 }
 
 static uint64_t legacy_get_features(struct virtio_device *dev)

@@ -92,16 +92,8 @@ static void modern_set_status(struct virtio_device *dev, uint8_t s)
 
 static int modern_reset(struct virtio_device *dev)
 {
-	/* §4.1.4.3.2: after writing 0 the driver waits until a read of
-	 * device_status returns 0 (the reset may complete asynchronously). */
 	w8(dev, C_STATUS, 0);
-	uint64_t start = dev->glue->clock_ns(dev->glue->ctx);
-	while (c8(dev, C_STATUS) != 0) {
-		if (dev->glue->clock_ns(dev->glue->ctx) - start > VIRTIO_RESET_TIMEOUT_NS)
-			return -VSCSI_ETIMEDOUT;
-		dev->glue->delay_us(dev->glue->ctx, 10);
-	}
-	return 0;
+	return virtio_wait_reset_done(dev);
 }
 
 static uint64_t modern_get_features(struct virtio_device *dev)

@@ -15,6 +15,10 @@
  * waited for forever. */
 #define VIRTIO_RESET_TIMEOUT_NS 1000000000ull
 
+/* After a transport wrote 0 to the device status: wait (bounded) until the
+ * status reads back 0.  Returns 0 or -VSCSI_ETIMEDOUT. */
+int virtio_wait_reset_done(struct virtio_device *dev);
+
 /* Interrupt vectors used by MSI-X: entry 0 is the config vector, entry
  * 1 + q serves queue q (or entry 1 serves every queue in shared mode). */
 #define VIRTIO_MSIX_CONFIG_ENTRY 0u
