@@ -5,11 +5,16 @@
 #   make check      host unit tests + QEMU tests (pytest)
 #   make bench      IOPS and latency against the device ceiling
 #
-# Sources are found by wildcard: drv/*/*.c is the driver library, boot/*.[cS]
-# the kernel core shared by both entries, boot/bios/ the PVH entry for
-# `qemu -kernel`, boot/efi/ the GNU-EFI entry.
+# Sources are found by wildcard: drv/*/*.c is the driver library.  The test
+# kernel's parts, shared by both entries: boot/kernel/ (the arch-neutral
+# core), boot/arch/$(ARCH)/ (what is specific to the architecture),
+# boot/host/ (the driver's host: glue and bring-up), boot/fs/ (newlib's
+# system calls and the device files) and boot/shell/; the entries are
+# boot/bios/ (PVH, for `qemu -kernel`) and boot/efi/ (GNU-EFI).  Code under
+# boot/ includes by folder: "kernel/pci.h", "shell/args.h".
 
 B          := build
+ARCH       ?= x86
 NEWLIB_VER := 3.3.0
 NEWLIB     := $(B)/newlib-$(NEWLIB_VER)
 LIBC       := $(NEWLIB)/x86_64-elf/lib/libc.a
@@ -20,17 +25,19 @@ GCC_INC    := $(shell $(CC) -print-file-name=include)
 DEPS_OK    := $(B)/.deps-ok
 
 WARN      := -Wall -Wextra -Werror
-# One object set serves both entries: -fpic links statically into the PVH
-# ELF and dynamically into the EFI shared object (boot-notes §4).
+# One object set serves both entries: -fpic code links statically into the
+# PVH ELF and into the EFI shared object alike (newlib is built -fPIC for
+# the same reason: non-PIC code cannot go into the shared object).
 KFLAGS    := -O2 -g -ffreestanding -fno-stack-protector -fno-stack-check -mno-red-zone \
              -fpic -fno-omit-frame-pointer -fno-strict-aliasing -MMD -MP
 DRV_CFLAGS  := -std=c11 $(WARN) $(KFLAGS) -nostdinc -isystem $(GCC_INC) -Iinclude -Idrv
-BOOT_CFLAGS := -std=gnu11 $(WARN) $(KFLAGS) -isystem $(NEWLIB)/x86_64-elf/include -Iinclude -Idrv -Iboot
+BOOT_CFLAGS := -std=gnu11 $(WARN) $(KFLAGS) -isystem $(NEWLIB)/x86_64-elf/include -Iinclude -Iboot
 EFI_CFLAGS  := $(BOOT_CFLAGS) -I/usr/include/efi -I/usr/include/efi/x86_64 -fshort-wchar \
                -maccumulate-outgoing-args -DGNU_EFI_USE_MS_ABI -Wno-unused-parameter
 
 DRV_SRCS  := $(sort $(wildcard drv/*/*.c))
-CORE_SRCS := $(sort $(wildcard boot/*.c boot/*.S))
+CORE_DIRS := boot/kernel boot/arch/$(ARCH) boot/host boot/fs boot/shell
+CORE_SRCS := $(sort $(foreach d,$(CORE_DIRS),$(wildcard $(d)/*.c $(d)/*.S)))
 BIOS_SRCS := $(sort $(wildcard boot/bios/*.c boot/bios/*.S))
 EFI_SRCS  := $(sort $(wildcard boot/efi/*.c))
 
@@ -96,7 +103,9 @@ $(KERNEL): $(BIOS_OBJS) $(CORE_OBJS) $(DRV_OBJS) $(LIBC) linker.ld
 	@$(LD) -T linker.ld -static -nostdlib --orphan-handling=error -z noexecstack \
 	    --no-warn-rwx-segments -o $@ $(BIOS_OBJS) $(CORE_OBJS) $(DRV_OBJS) $(LIBC) $(LIBGCC)
 
-# GNU-EFI: libefi before libc (both define memset/memcpy; boot-notes §4).
+# GNU-EFI: libefi before libc.  Both define memset and memcpy; with libc
+# first the link fails on multiple definitions, with libefi first newlib's
+# calls resolve to libefi's.
 $(B)/vscsi-efi.so: $(EFI_OBJS) $(CORE_OBJS) $(DRV_OBJS) $(LIBC)
 	@echo "  LD      $@"
 	@$(LD) -shared -Bsymbolic -nostdlib -znocombreloc -z noexecstack --no-undefined -T /usr/lib/elf_x86_64_efi.lds \

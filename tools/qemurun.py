@@ -8,20 +8,20 @@ fixtures (tests/qemu/vm.py), and as a small CLI:
                      [--print] [-- EXTRA QEMU ARGS...]
 
 Every command line starts with the same fixed part: TCG only (/dev/kvm here is
-a software hypervisor too slow for our kernel, qemu-rig.md), no default
+a software hypervisor too slow for our kernel), no default
 devices, no reboot (a triple fault exits instead of looping), no display,
 256 MiB, and the isa-debug-exit port the kernel powers off through.
 
 Firmware:
   BIOS  `-kernel build/vscsi.elf [-append CMDLINE]`: SeaBIOS loads the PVH ELF
-        and hands it the command line verbatim (boot-notes.md §1).
+        and hands it the command line verbatim (the PVH start_info cmdline_paddr).
   UEFI  `-bios OVMF.fd` with the ESP directory build/esp as a virtual FAT
         disk (snapshot=on: nothing is written back); the command line goes through the fw_cfg file
-        opt/vscsi/cmdline (boot-notes.md §3: LoadOptions are empty on a disk
-        boot).  The combined OVMF.fd needs no vars file and starts about 1 s
+        opt/vscsi/cmdline (OVMF's boot manager passes empty LoadOptions
+        when it boots the removable-media path of a disk).  The combined OVMF.fd needs no vars file and starts about 1 s
         sooner than the split 4M pflash images.
 
-Exit status (kernel-contract.md): the kernel writes v to port 0xf4 and QEMU
+Exit status (boot/kernel/boot.h): the kernel writes v to port 0xf4 and QEMU
 exits with (v << 1) | 1.
 """
 import argparse
@@ -42,7 +42,7 @@ OVMF = "/usr/share/ovmf/OVMF.fd"
 MACHINES = ("pc", "q35", "microvm")
 FW_CFG_CMDLINE = "opt/vscsi/cmdline"
 
-# QEMU exit statuses produced by isa-debug-exit (kernel-contract.md).
+# QEMU exit statuses produced by isa-debug-exit (boot/kernel/boot.h).
 EXIT_SUCCESS = 33   # guest status 0 (debug-exit value 0x10)
 EXIT_FAILURE = 35   # guest status != 0 (0x11)
 EXIT_PANIC = 37     # CPU exception or kernel panic (0x12)
@@ -102,7 +102,7 @@ def _join(driver, **kw):
 def controller(id="scsi0", machine="pc", root_port=False, **kw):
     """A virtio-scsi controller.  On microvm it is the virtio-mmio device;
     root_port=True (q35) puts it behind its own pcie-root-port, where it is
-    modern-only (1af4:1048, qemu-rig.md §7).  Extra keywords become device
+    modern-only (1af4:1048, as QEMU 7.2 does for PCI Express).  Extra keywords become device
     properties (num_queues=4, disable_legacy=True, vectors=0, ...)."""
     args = []
     machine = machine.split(",")[0]
@@ -128,7 +128,7 @@ def blockdev_file(node, path, fmt="raw", read_only=False):
 
 
 def blockdev_null(node, size=64 << 20, read_zeroes=True, latency_ns=None, aio=False):
-    """A null-co (or null-aio) node: no data, just speed (qemu-rig.md §4.2)."""
+    """A null-co (or null-aio) node: no data, just speed (QEMU's null-co block driver)."""
     return ["-blockdev", _join("null-aio" if aio else "null-co", node_name=node,
                                size=int(size), read_zeroes=read_zeroes,
                                latency_ns=latency_ns)]
@@ -193,7 +193,7 @@ def qemu_command(machine="pc", uefi=False, cmdline=None, serial="stdio", qmp=Non
         # write anything the firmware writes back into build/esp.  ide.0 is
         # PIIX IDE on pc and the built-in AHCI's first port on q35.  The
         # bootindex makes OVMF connect only the boot disk and leave
-        # virtio-scsi untouched (boot-notes.md §3).
+        # virtio-scsi untouched.
         args += ["-bios", ovmf,
                  "-drive", f"if=none,id=esp,format=raw,snapshot=on,file=fat:{qemu_escape(esp)}",
                  "-device", "ide-hd,bus=ide.0,drive=esp" + (",bootindex=0" if esp_bootindex else "")]

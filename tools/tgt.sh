@@ -1,6 +1,6 @@
 #!/bin/sh
 # tgt.sh - a private, loopback-only iSCSI target (Debian's user-space tgtd)
-# for the passthrough tests (qemu-rig.md §5).
+# for the passthrough tests.
 #
 #   tools/tgt.sh start DIR PORT CTL IQN IMAGE   start tgtd, export IMAGE as LUN 1
 #   tools/tgt.sh stop DIR                        tear it down
@@ -37,7 +37,7 @@ alive() {
 stop() {
 	[ -f "$DIR/ctl" ] && CTL=$(cat "$DIR/ctl") || CTL=
 	if [ -n "$CTL" ] && alive; then
-		# A plain SIGTERM is ignored while targets exist (qemu-rig.md §5):
+		# A plain SIGTERM is ignored while targets exist (tgtd 1.0.85):
 		# take the system offline, delete the target, then the system.
 		adm --op update --mode sys --name State -v offline >/dev/null 2>&1
 		adm --lld iscsi --op delete --mode target --tid 1 --force >/dev/null 2>&1

@@ -10,7 +10,9 @@
 
 #define PD_COUNT 64                    /* 64 page directories = 64 GiB */
 
-/* The note must stay 4-aligned (boot-notes §1: with 8 QEMU misreads it). */
+/* The note must stay 4-aligned: with 8, the PT_NOTE header gets p_align 8
+ * and QEMU 7.2 computes the descriptor's offset wrongly, jumps to garbage
+ * and the guest triple-faults without a word. */
 	.section .note.pvh, "a", @note
 	.balign 4
 	.long 4                        /* namesz */

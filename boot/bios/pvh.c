@@ -8,10 +8,12 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "kernel.h"
+#include "kernel/boot.h"
 
 #define HVM_START_MAGIC 0x336ec578u
 #define E820_RAM 1
+/* entry.S identity-maps this much (PD_COUNT page directories of 1 GiB). */
+#define MAPPED_END (64ull << 30)
 
 struct hvm_start_info {
 	uint32_t magic, version, flags, nr_modules;
@@ -62,7 +64,8 @@ void pvh_main(uint32_t start_info_phys)
 		}
 	}
 	bi->uefi = false;
-	/* Low 1 MiB (start_info, memmap, BIOS) is excluded by pages.c. */
+	bi->mapped_end = MAPPED_END;
+	/* Low 1 MiB (start_info, memmap, BIOS) is excluded by kernel/pages.c. */
 	boot_mem_exclude(bi, (uintptr_t)__image_start,
 			 (uintptr_t)__image_end - (uintptr_t)__image_start);
 	kernel_main(bi);

@@ -10,7 +10,7 @@
 #define VSCSI_BOOT_EFI_BOOT_H
 
 #include <efi.h>
-#include "kernel.h"
+#include "kernel/boot.h"
 
 /*
  * Fills out[0..max) with the EfiConventionalMemory ranges of the map

@@ -9,13 +9,20 @@
  *
  * gnu-efi's crt0 calls efi_main() with the SysV ABI after relocating the
  * image; firmware services are called directly, declared ms_abi by
- * GNU_EFI_USE_MS_ABI (boot-notes §3).  We use no libefi helper (InitializeLib,
- * Print) so that nothing but the firmware tables is touched.
+ * GNU_EFI_USE_MS_ABI (gnu-efi 3.0.15 then makes EFIAPI
+ * __attribute__((ms_abi)), and a direct BS->X(...) call uses the firmware's
+ * convention).  We use no libefi helper (InitializeLib, Print) so that
+ * nothing but the firmware tables is touched.
  */
 #include <efi.h>
-#include "kernel.h"
-#include "util/util.h"
+#include <stdio.h>
+#include <string.h>
+
 #include "efi_boot.h"
+#include "kernel/boot.h"
+#include "kernel/irq.h"
+#include "kernel/power.h"
+#include "kernel/serial.h"
 
 /* In the image (EfiLoaderData): stays valid after ExitBootServices. */
 static struct boot_info boot_info;
@@ -24,35 +31,6 @@ static struct boot_info boot_info;
  * longer allowed: leave room for this many extra descriptors. */
 #define MAP_SLACK_DESCRIPTORS 32
 #define EBS_ATTEMPTS 16
-
-#define COM1 0x3F8
-#define DEBUG_EXIT_PORT 0xF4
-#define DEBUG_EXIT_PANIC 0x12 /* QEMU status 37: see docs/kernel-contract.md */
-
-static inline void port_out8(uint16_t port, uint8_t v)
-{
-	__asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
-}
-
-static inline uint8_t port_in8(uint16_t port)
-{
-	uint8_t v;
-	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
-
-/* COM1 as OVMF left it (115200 8N1): usable before and after EBS. */
-static void com1_puts(const char *s)
-{
-	for (; *s; s++) {
-		if (*s == '\n')
-			com1_puts("\r");
-		for (unsigned spin = 0; spin < 100000; spin++)
-			if (port_in8(COM1 + 5) & 0x20) /* LSR: THR empty */
-				break;
-		port_out8(COM1, (uint8_t)*s);
-	}
-}
 
 /* Firmware console (only before ExitBootServices). */
 static void con_puts(EFI_SYSTEM_TABLE *st, const char *s)
@@ -79,27 +57,27 @@ static void con_puts(EFI_SYSTEM_TABLE *st, const char *s)
 
 /*
  * Boot cannot go on: say why and leave QEMU with the panic status.  `st` is
- * NULL once ExitBootServices has been tried (the firmware console is gone).
+ * NULL once ExitBootServices has been tried (the firmware console is gone);
+ * the serial port, as OVMF left it (115200 8N1), works before and after.
  */
 static void __attribute__((noreturn)) efi_fail(EFI_SYSTEM_TABLE *st,
 					       const char *what, EFI_STATUS s)
 {
 	char line[128];
 
-	vs_snprintf(line, sizeof(line), "vscsi: efi: %s failed (status 0x%llx)\n",
-		    what, (unsigned long long)s);
+	snprintf(line, sizeof(line), "vscsi: efi: %s failed (status 0x%llx)\n",
+		 what, (unsigned long long)s);
 	if (st)
 		con_puts(st, line);
 	else
-		com1_puts(line);
-	port_out8(DEBUG_EXIT_PORT, DEBUG_EXIT_PANIC);
-	for (;;)
-		__asm__ volatile("cli; hlt");
+		serial_puts(line);
+	arch_report_outcome(RUN_PANICKED);
+	arch_halt();
 }
 
 static bool guid_equal(const EFI_GUID *a, const EFI_GUID *b)
 {
-	return vs_memcmp(a, b, sizeof(*a)) == 0;
+	return memcmp(a, b, sizeof(*a)) == 0;
 }
 
 /*
@@ -118,7 +96,7 @@ static uint64_t find_rsdp(EFI_SYSTEM_TABLE *st)
 		const EFI_CONFIGURATION_TABLE *t = &st->ConfigurationTable[i];
 		const void *tab = t->VendorTable;
 
-		if (!tab || vs_memcmp(tab, "RSD PTR ", 8) != 0)
+		if (!tab || memcmp(tab, "RSD PTR ", 8) != 0)
 			continue;
 		if (guid_equal(&t->VendorGuid, &acpi20))
 			return (uint64_t)(uintptr_t)tab;
@@ -264,10 +242,10 @@ static void exit_boot_services(EFI_HANDLE image, EFI_SYSTEM_TABLE *st,
 				      &dropped);
 	if (dropped) {
 		char line[96];
-		vs_snprintf(line, sizeof(line),
-			    "vscsi: efi: memory map too fragmented, %llu KiB unused\n",
-			    (unsigned long long)(dropped >> 10));
-		com1_puts(line);
+		snprintf(line, sizeof(line),
+			 "vscsi: efi: memory map too fragmented, %llu KiB unused\n",
+			 (unsigned long long)(dropped >> 10));
+		serial_puts(line);
 	}
 	if (bi->n_mem == 0)
 		efi_fail(NULL, "finding usable RAM in the memory map", EFI_NOT_FOUND);
@@ -278,8 +256,8 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 	struct boot_info *bi = &boot_info;
 	char line[128];
 
-	vs_snprintf(line, sizeof(line), "vscsi: UEFI entry (efi_main at %p)\n",
-		    (void *)efi_main);
+	snprintf(line, sizeof(line), "vscsi: UEFI entry (efi_main at %p)\n",
+		 (void *)efi_main);
 	con_puts(st, line);
 
 	bi->uefi = true;
@@ -294,6 +272,6 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 	 * OVMF's DXE core masks interrupts on ExitBootServices; make sure, since
 	 * the firmware's IDT stays loaded until the kernel core installs its own.
 	 */
-	__asm__ volatile("cli");
+	irq_disable();
 	kernel_main(bi);
 }

@@ -3,9 +3,9 @@
  * (MMC-6 / SBC-3 START STOP UNIT with LOEJ, PREVENT ALLOW MEDIUM REMOVAL).
  * QEMU refuses to open a locked tray (05/53/02), so eject unlocks first.
  */
-#include "blk/blk_internal.h"
+#include "blk/internal.h"
 
-static int vs_simple(struct vscsi_lun *dev, const uint8_t *cdb, unsigned len)
+static int exec_simple(struct vscsi_lun *dev, const uint8_t *cdb, unsigned len)
 {
 	struct vscsi_cmd cmd;
 	vs_memset(&cmd, 0, sizeof(cmd));
@@ -16,7 +16,7 @@ static int vs_simple(struct vscsi_lun *dev, const uint8_t *cdb, unsigned len)
 	return vscsi_lun_exec(dev, &cmd, VSCSI_EXEC_RETRY_UA);
 }
 
-static int vs_removable_check(struct vscsi_lun *dev)
+static int check_removable(struct vscsi_lun *dev)
 {
 	if (!dev)
 		return -VSCSI_EINVAL;
@@ -29,7 +29,7 @@ static int vs_removable_check(struct vscsi_lun *dev)
 
 int vscsi_blk_check_medium(struct vscsi_lun *dev)
 {
-	int r = vs_removable_check(dev);
+	int r = check_removable(dev);
 	if (r < 0)
 		return r;
 	struct vs_blk_dev *st = vs_blk_state(dev);
@@ -43,28 +43,28 @@ int vscsi_blk_check_medium(struct vscsi_lun *dev)
 
 int vscsi_blk_lock_medium(struct vscsi_lun *dev, bool lock)
 {
-	int r = vs_removable_check(dev);
+	int r = check_removable(dev);
 	if (r < 0)
 		return r;
 	uint8_t cdb[SCSI_MAX_CDB];
 	unsigned n = scsi_cdb_prevent_allow(cdb, lock);
-	return vs_simple(dev, cdb, n);
+	return exec_simple(dev, cdb, n);
 }
 
 int vscsi_blk_eject(struct vscsi_lun *dev)
 {
-	int r = vs_removable_check(dev);
+	int r = check_removable(dev);
 	if (r < 0)
 		return r;
 	if (!vscsi_lun_info(dev)->removable)
 		return -VSCSI_EOPNOTSUPP;
 	uint8_t cdb[SCSI_MAX_CDB];
 	unsigned n = scsi_cdb_prevent_allow(cdb, false);
-	r = vs_simple(dev, cdb, n);
+	r = exec_simple(dev, cdb, n);
 	if (r < 0)
 		return r;
 	n = scsi_cdb_start_stop_unit(cdb, false, true, false); /* LOEJ, START=0: open */
-	r = vs_simple(dev, cdb, n);
+	r = exec_simple(dev, cdb, n);
 	if (r == 0)
 		vscsi_lun_revalidate(dev); /* now without medium */
 	return r;
@@ -72,14 +72,14 @@ int vscsi_blk_eject(struct vscsi_lun *dev)
 
 int vscsi_blk_load(struct vscsi_lun *dev)
 {
-	int r = vs_removable_check(dev);
+	int r = check_removable(dev);
 	if (r < 0)
 		return r;
 	if (!vscsi_lun_info(dev)->removable)
 		return -VSCSI_EOPNOTSUPP;
 	uint8_t cdb[SCSI_MAX_CDB];
 	unsigned n = scsi_cdb_start_stop_unit(cdb, false, true, true); /* LOEJ, START=1: close */
-	r = vs_simple(dev, cdb, n);
+	r = exec_simple(dev, cdb, n);
 	if (r == 0)
 		vscsi_lun_revalidate(dev);
 	return r;

@@ -9,9 +9,9 @@
  * wait on a list that vscsi_blk_poll() works through; nothing here
  * allocates memory on the I/O path.
  */
-#include "blk/blk_internal.h"
+#include "blk/internal.h"
 
-#define VS_WS_DEFAULT_MAX 0x400000u /* WRITE SAME blocks per command when unlimited */
+#define WS_DEFAULT_MAX 0x400000u /* WRITE SAME blocks per command when unlimited */
 
 /*
  * Locking: a request's state (pieces, counters, the stall list of its
@@ -20,8 +20,8 @@
  * request.  `done` is always called after the lock is released, and
  * nothing touches a request once it is marked finished.
  */
-#define VS_P_SENT 1u
-#define VS_P_FINISHED 2u
+#define PROGRESS_SENT 1u
+#define PROGRESS_FINISHED 2u
 
 bool vscsi_blk_is_block(const struct vscsi_lun *dev)
 {
@@ -39,7 +39,7 @@ bool vscsi_blk_is_block(const struct vscsi_lun *dev)
 	}
 }
 
-static void vs_blk_release(struct vscsi_lun *dev)
+static void release_state(struct vscsi_lun *dev)
 {
 	struct vs_blk_dev *st = dev->upper;
 	const struct vscsi_glue *g = vs_ctrl_glue(vscsi_lun_ctrl(dev));
@@ -55,7 +55,7 @@ struct vs_blk_dev *vs_blk_state(struct vscsi_lun *dev)
 		const struct vscsi_glue *g = vs_ctrl_glue(vscsi_lun_ctrl(dev));
 		uint64_t bus;
 		dev->upper = g->dma_alloc(g->ctx, sizeof(struct vs_blk_dev), 64, &bus);
-		dev->upper_release = vs_blk_release;
+		dev->upper_release = release_state;
 	}
 	return dev->upper;
 }
@@ -94,7 +94,7 @@ uint64_t vscsi_blk_size_bytes(struct vscsi_lun *dev)
 
 /* --- the stall list (per device, under the controller lock) --------------- */
 
-static void vs_stall(struct vscsi_blk_req *req)
+static void stall(struct vscsi_blk_req *req)
 {
 	struct vs_blk_dev *st = req->dev->upper;
 	if (req->stalled)
@@ -104,7 +104,7 @@ static void vs_stall(struct vscsi_blk_req *req)
 	st->stalled = req;
 }
 
-static void vs_unstall(struct vscsi_blk_req *req)
+static void unstall(struct vscsi_blk_req *req)
 {
 	struct vs_blk_dev *st = req->dev->upper;
 	if (!req->stalled)
@@ -119,13 +119,13 @@ static void vs_unstall(struct vscsi_blk_req *req)
 	req->stall_next = NULL;
 }
 
-static void vs_blk_lock(struct vscsi_lun *dev)
+static void lock_device(struct vscsi_lun *dev)
 {
 	struct vscsi_ctrl *c = vscsi_lun_ctrl(dev);
 	vs_lock(c->glue, c->lock);
 }
 
-static void vs_blk_unlock(struct vscsi_lun *dev)
+static void unlock_device(struct vscsi_lun *dev)
 {
 	struct vscsi_ctrl *c = vscsi_lun_ctrl(dev);
 	vs_unlock(c->glue, c->lock);
@@ -133,20 +133,20 @@ static void vs_blk_unlock(struct vscsi_lun *dev)
 
 /* --- building and sending commands ------------------------------------------- */
 
-static void vs_piece_done(struct vscsi_cmd *cmd);
+static void piece_done(struct vscsi_cmd *cmd);
 
-static uint64_t vs_discard_max(const struct vscsi_lun_info *i, bool *use_unmap)
+static uint64_t discard_max(const struct vscsi_lun_info *i, bool *use_unmap)
 {
 	*use_unmap = i->unmap_supported && i->max_unmap_blocks && i->max_unmap_descriptors;
 	if (*use_unmap)
 		return i->max_unmap_blocks;
-	uint64_t m = i->max_write_same_blocks ? i->max_write_same_blocks : VS_WS_DEFAULT_MAX;
+	uint64_t m = i->max_write_same_blocks ? i->max_write_same_blocks : WS_DEFAULT_MAX;
 	return m > 0xffffffffu ? 0xffffffffu : m;
 }
 
 /* Fill `p` with the next command of `req`; returns 0, or a negative code
  * when the request cannot be cut (nothing was taken from it). */
-static int vs_build_piece(struct vscsi_blk_req *req, struct vscsi_blk_piece *p)
+static int build_piece(struct vscsi_blk_req *req, struct vscsi_blk_piece *p)
 {
 	struct vscsi_lun *dev = req->dev;
 	const struct vscsi_lun_info *info = vscsi_lun_info(dev);
@@ -156,7 +156,7 @@ static int vs_build_piece(struct vscsi_blk_req *req, struct vscsi_blk_piece *p)
 	cmd->queue = VSCSI_QUEUE_ANY;
 	cmd->sense = p->sense;
 	cmd->sense_cap = sizeof(p->sense);
-	cmd->done = vs_piece_done;
+	cmd->done = piece_done;
 	cmd->arg = p;
 	p->req = req;
 	p->retries = 0;
@@ -196,7 +196,7 @@ static int vs_build_piece(struct vscsi_blk_req *req, struct vscsi_blk_piece *p)
 	}
 	case VSCSI_BLK_DISCARD: {
 		bool unmap;
-		uint64_t n = vs_discard_max(info, &unmap);
+		uint64_t n = discard_max(info, &unmap);
 		if (n > req->left)
 			n = req->left;
 		if (unmap) {
@@ -226,7 +226,7 @@ static int vs_build_piece(struct vscsi_blk_req *req, struct vscsi_blk_piece *p)
 
 /* Put a built piece back into the request's remainder (submission failed
  * before the device saw it). */
-static void vs_unbuild_piece(struct vscsi_blk_req *req, struct vscsi_blk_piece *p)
+static void unbuild_piece(struct vscsi_blk_req *req, struct vscsi_blk_piece *p)
 {
 	if (req->op == VSCSI_BLK_FLUSH) {
 		req->left = 1;
@@ -238,7 +238,7 @@ static void vs_unbuild_piece(struct vscsi_blk_req *req, struct vscsi_blk_piece *
 		req->next_byte -= (size_t)p->blocks * vscsi_lun_info(req->dev)->block_size;
 }
 
-static int vs_send_piece(struct vscsi_blk_req *req, struct vscsi_blk_piece *p)
+static int send_piece(struct vscsi_blk_req *req, struct vscsi_blk_piece *p)
 {
 	int r = vscsi_lun_submit(req->dev, &p->cmd, VSCSI_SUBMIT_NO_KICK);
 	if (r == 0) {
@@ -251,13 +251,13 @@ static int vs_send_piece(struct vscsi_blk_req *req, struct vscsi_blk_piece *p)
 }
 
 /* Mark `req` finished (lock held); the caller runs `done` after unlocking. */
-static void vs_finish(struct vscsi_blk_req *req)
+static void mark_finished(struct vscsi_blk_req *req)
 {
-	vs_unstall(req);
+	unstall(req);
 	__atomic_store_n(&req->finished, true, __ATOMIC_RELEASE);
 }
 
-static void vs_fail(struct vscsi_blk_req *req, int err, const struct vscsi_cmd *cmd)
+static void record_failure(struct vscsi_blk_req *req, int err, const struct vscsi_cmd *cmd)
 {
 	if (req->result)
 		return;
@@ -272,10 +272,10 @@ static void vs_fail(struct vscsi_blk_req *req, int err, const struct vscsi_cmd *
 /*
  * Move `req` on: resend pieces whose backoff is over, cut and send new
  * pieces while the window has room, and finish it when nothing is left
- * anywhere.  Lock held.  Returns VS_P_SENT (the caller kicks) and
- * VS_P_FINISHED (the caller runs `done`, read before the lock was let go).
+ * anywhere.  Lock held.  Returns PROGRESS_SENT (the caller kicks) and
+ * PROGRESS_FINISHED (the caller runs `done`, read before the lock was let go).
  */
-static unsigned vs_progress(struct vscsi_blk_req *req, uint64_t now)
+static unsigned progress(struct vscsi_blk_req *req, uint64_t now)
 {
 	bool sent = false, waiting = false;
 	for (unsigned i = 0; i < VSCSI_BLK_WINDOW; i++) {
@@ -290,31 +290,31 @@ static unsigned vs_progress(struct vscsi_blk_req *req, uint64_t now)
 			waiting = true;
 			continue;
 		}
-		int r = vs_send_piece(req, p);
+		int r = send_piece(req, p);
 		if (r == 0)
 			sent = true;
 		else if (r == -VSCSI_EAGAIN)
 			waiting = true;
 		else {
 			p->resubmit = false;
-			vs_fail(req, r, NULL);
+			record_failure(req, r, NULL);
 		}
 	}
 	for (unsigned i = 0; i < VSCSI_BLK_WINDOW && req->left && !req->result; i++) {
 		struct vscsi_blk_piece *p = &req->piece[i];
 		if (p->busy || p->resubmit)
 			continue;
-		int r = vs_build_piece(req, p);
+		int r = build_piece(req, p);
 		if (r == 0)
-			r = vs_send_piece(req, p);
+			r = send_piece(req, p);
 		if (r == 0) {
 			sent = true;
 		} else if (r == -VSCSI_EAGAIN) {
-			vs_unbuild_piece(req, p);
+			unbuild_piece(req, p);
 			waiting = true;
 			break;
 		} else {
-			vs_fail(req, r, NULL);
+			record_failure(req, r, NULL);
 		}
 	}
 	bool pending = false;
@@ -322,25 +322,25 @@ static unsigned vs_progress(struct vscsi_blk_req *req, uint64_t now)
 		pending |= req->piece[i].resubmit;
 	bool more = req->left && !req->result;
 	if (!req->inflight && !pending && !more) {
-		vs_finish(req);
-		return (sent ? VS_P_SENT : 0) | VS_P_FINISHED;
+		mark_finished(req);
+		return (sent ? PROGRESS_SENT : 0) | PROGRESS_FINISHED;
 	}
 	if (waiting || !req->inflight)
-		vs_stall(req); /* only vscsi_blk_poll can move it on */
-	return sent ? VS_P_SENT : 0;
+		stall(req); /* only vscsi_blk_poll can move it on */
+	return sent ? PROGRESS_SENT : 0;
 }
 
-/* After vs_progress, with the lock released. */
-static void vs_after(struct vscsi_ctrl *c, unsigned flags,
-		     void (*done)(struct vscsi_blk_req *), struct vscsi_blk_req *req)
+/* After progress, with the lock released. */
+static void after_progress(struct vscsi_ctrl *c, unsigned flags,
+			   void (*done)(struct vscsi_blk_req *), struct vscsi_blk_req *req)
 {
-	if (flags & VS_P_SENT)
+	if (flags & PROGRESS_SENT)
 		vscsi_kick(c);
-	if ((flags & VS_P_FINISHED) && done)
+	if ((flags & PROGRESS_FINISHED) && done)
 		done(req);
 }
 
-static void vs_piece_done(struct vscsi_cmd *cmd)
+static void piece_done(struct vscsi_cmd *cmd)
 {
 	struct vscsi_blk_piece *p = cmd->arg;
 	struct vscsi_blk_req *req = p->req;
@@ -348,7 +348,7 @@ static void vs_piece_done(struct vscsi_cmd *cmd)
 	struct vscsi_ctrl *c = vscsi_lun_ctrl(dev);
 	struct vs_blk_verdict v;
 
-	vs_blk_lock(dev);
+	lock_device(dev);
 	p->busy = false;
 	req->inflight--;
 	req->completions++;
@@ -367,20 +367,20 @@ static void vs_piece_done(struct vscsi_cmd *cmd)
 		p->resubmit = true;
 		p->not_before = 0;
 		if (v.action == VS_BLK_RETRY_LATER) {
-			now = vs_now(c);
+			now = vs_now(c->glue);
 			p->not_before = now + (uint64_t)v.delay_us * 1000u;
 		}
 		break;
 	case VS_BLK_FAIL:
-		vs_fail(req, v.err, cmd);
+		record_failure(req, v.err, cmd);
 		break;
 	}
 	void (*done)(struct vscsi_blk_req *) = req->done;
 	/* Pieces are submitted unkicked; this completion may be the only
 	 * chance to send the next ones, so they are kicked here. */
-	unsigned f = vs_progress(req, now);
-	vs_blk_unlock(dev);
-	vs_after(c, f, done, req);
+	unsigned f = progress(req, now);
+	unlock_device(dev);
+	after_progress(c, f, done, req);
 }
 
 int vscsi_blk_submit(struct vscsi_lun *dev, struct vscsi_blk_req *req)
@@ -435,26 +435,26 @@ int vscsi_blk_submit(struct vscsi_lun *dev, struct vscsi_blk_req *req)
 
 	/* The first command decides whether the request is accepted: a
 	 * refusal there means nothing was sent. */
-	vs_blk_lock(dev);
+	lock_device(dev);
 	struct vscsi_blk_piece *p = &req->piece[0];
-	r = vs_build_piece(req, p);
+	r = build_piece(req, p);
 	if (r == 0)
-		r = vs_send_piece(req, p);
+		r = send_piece(req, p);
 	if (r == -VSCSI_EAGAIN) {
-		vs_unbuild_piece(req, p);
-		vs_stall(req); /* vscsi_blk_poll sends it */
-		vs_blk_unlock(dev);
+		unbuild_piece(req, p);
+		stall(req); /* vscsi_blk_poll sends it */
+		unlock_device(dev);
 		return 0;
 	}
 	if (r < 0) {
-		vs_blk_unlock(dev);
+		unlock_device(dev);
 		return r;
 	}
-	unsigned f = vs_progress(req, 0) | VS_P_SENT;
-	vs_blk_unlock(dev);
+	unsigned f = progress(req, 0) | PROGRESS_SENT;
+	unlock_device(dev);
 	if (!kick)
-		f &= ~VS_P_SENT;
-	vs_after(c, f, done, req);
+		f &= ~PROGRESS_SENT;
+	after_progress(c, f, done, req);
 	return 0;
 }
 
@@ -472,12 +472,12 @@ void vscsi_blk_poll(void)
 			struct vs_blk_dev *st = l->upper;
 			if (!st || !st->stalled)
 				continue;
-			/* Take the list; vs_progress puts back what still waits.
+			/* Take the list; progress puts back what still waits.
 			 * Finished requests are chained on `done_list` and told
 			 * after the lock is let go. */
 			struct vscsi_blk_req *done_list = NULL;
 			unsigned sent = 0;
-			uint64_t now = vs_now(c);
+			uint64_t now = vs_now(c->glue);
 			vs_lock(c->glue, c->lock);
 			struct vscsi_blk_req *list = st->stalled;
 			st->stalled = NULL;
@@ -486,9 +486,9 @@ void vscsi_blk_poll(void)
 				list = req->stall_next;
 				req->stalled = false;
 				req->stall_next = NULL;
-				unsigned f = vs_progress(req, now);
-				sent |= f & VS_P_SENT;
-				if ((f & VS_P_FINISHED) && req->done) {
+				unsigned f = progress(req, now);
+				sent |= f & PROGRESS_SENT;
+				if ((f & PROGRESS_FINISHED) && req->done) {
 					req->stall_next = done_list;
 					done_list = req;
 				}
@@ -516,7 +516,7 @@ void vscsi_blk_poll(void)
  * explains `err`; an empty drive is an ordinary state, reported by the
  * caller as "No medium found".
  */
-static void vs_log_blk_failure(struct vscsi_lun *dev, const struct vscsi_blk_req *req, int err)
+static void log_failure(struct vscsi_lun *dev, const struct vscsi_blk_req *req, int err)
 {
 	static const char *const ops[] = { "read", "write", "flush", "discard" };
 	const struct vscsi_lun_info *i = vscsi_lun_info(dev);
@@ -555,13 +555,13 @@ int vscsi_blk_exec(struct vscsi_lun *dev, struct vscsi_blk_req *req)
 	}
 	struct vscsi_ctrl *c = vscsi_lun_ctrl(dev);
 	uint64_t timeout = (uint64_t)vs_timeout_ms(c, 0) * 1000000u;
-	uint64_t last = vs_now(c);
+	uint64_t last = vs_now(c->glue);
 	uint32_t seen = req->completions;
 	while (!__atomic_load_n(&req->finished, __ATOMIC_ACQUIRE)) {
 		vscsi_blk_poll();
 		if (__atomic_load_n(&req->finished, __ATOMIC_ACQUIRE))
 			break;
-		uint64_t now = vs_now(c);
+		uint64_t now = vs_now(c->glue);
 		if (req->completions != seen) {
 			seen = req->completions;
 			last = now;
@@ -571,7 +571,7 @@ int vscsi_blk_exec(struct vscsi_lun *dev, struct vscsi_blk_req *req)
 			for (unsigned i = 0; i < VSCSI_BLK_WINDOW; i++)
 				if (req->piece[i].busy)
 					vs_wait(c, &req->piece[i].cmd, 1);
-			last = vs_now(c);
+			last = vs_now(c->glue);
 		}
 	}
 	req->done = saved;
@@ -587,12 +587,12 @@ int vscsi_blk_exec(struct vscsi_lun *dev, struct vscsi_blk_req *req)
 			r = -VSCSI_ENODEV;
 	}
 	if (r)
-		vs_log_blk_failure(dev, req, r);
+		log_failure(dev, req, r);
 	return r;
 }
 
-static int vs_blk_rw(struct vscsi_lun *dev, enum vscsi_blk_op op, uint64_t lba, uint64_t blocks,
-		     const struct vscsi_sg *sg, unsigned n, unsigned flags)
+static int blocking_rw(struct vscsi_lun *dev, enum vscsi_blk_op op, uint64_t lba, uint64_t blocks,
+		       const struct vscsi_sg *sg, unsigned n, unsigned flags)
 {
 	struct vscsi_blk_req req;
 	vs_memset(&req, 0, sizeof(req));
@@ -611,7 +611,7 @@ int vscsi_blk_read(struct vscsi_lun *dev, uint64_t lba, uint64_t blocks, void *b
 	if (!i || !buf)
 		return -VSCSI_EINVAL;
 	struct vscsi_sg sg = { buf, (size_t)(blocks * i->block_size) };
-	return vs_blk_rw(dev, VSCSI_BLK_READ, lba, blocks, &sg, 1, 0);
+	return blocking_rw(dev, VSCSI_BLK_READ, lba, blocks, &sg, 1, 0);
 }
 
 int vscsi_blk_write(struct vscsi_lun *dev, uint64_t lba, uint64_t blocks, const void *buf,
@@ -621,27 +621,27 @@ int vscsi_blk_write(struct vscsi_lun *dev, uint64_t lba, uint64_t blocks, const 
 	if (!i || !buf)
 		return -VSCSI_EINVAL;
 	struct vscsi_sg sg = { (void *)buf, (size_t)(blocks * i->block_size) };
-	return vs_blk_rw(dev, VSCSI_BLK_WRITE, lba, blocks, &sg, 1, flags);
+	return blocking_rw(dev, VSCSI_BLK_WRITE, lba, blocks, &sg, 1, flags);
 }
 
 int vscsi_blk_readv(struct vscsi_lun *dev, uint64_t lba, uint64_t blocks,
 		    const struct vscsi_sg *sg, unsigned n)
 {
-	return vs_blk_rw(dev, VSCSI_BLK_READ, lba, blocks, sg, n, 0);
+	return blocking_rw(dev, VSCSI_BLK_READ, lba, blocks, sg, n, 0);
 }
 
 int vscsi_blk_writev(struct vscsi_lun *dev, uint64_t lba, uint64_t blocks,
 		     const struct vscsi_sg *sg, unsigned n, unsigned flags)
 {
-	return vs_blk_rw(dev, VSCSI_BLK_WRITE, lba, blocks, sg, n, flags);
+	return blocking_rw(dev, VSCSI_BLK_WRITE, lba, blocks, sg, n, flags);
 }
 
 int vscsi_blk_flush(struct vscsi_lun *dev)
 {
-	return vs_blk_rw(dev, VSCSI_BLK_FLUSH, 0, 0, NULL, 0, 0);
+	return blocking_rw(dev, VSCSI_BLK_FLUSH, 0, 0, NULL, 0, 0);
 }
 
 int vscsi_blk_discard(struct vscsi_lun *dev, uint64_t lba, uint64_t blocks)
 {
-	return vs_blk_rw(dev, VSCSI_BLK_DISCARD, lba, blocks, NULL, 0, 0);
+	return blocking_rw(dev, VSCSI_BLK_DISCARD, lba, blocks, NULL, 0, 0);
 }

@@ -3,9 +3,9 @@
  * caller supplies is checked before the command is sent; the command goes
  * out exactly once (no retries: the caller sees what the device said).
  */
-#include "blk/blk_internal.h"
+#include "blk/internal.h"
 
-static unsigned short vs_host_status(const struct vscsi_cmd *cmd)
+static unsigned short host_status_of(const struct vscsi_cmd *cmd)
 {
 	if (cmd->result == -VSCSI_ETIMEDOUT)
 		return VSCSI_DID_TIME_OUT;
@@ -106,7 +106,7 @@ int vscsi_sg_io(struct vscsi_lun *dev, struct sg_io_hdr *hdr, bool opened_for_wr
 	}
 
 	struct vscsi_cmd cmd;
-	uint8_t sense[VIRTIO_SCSI_SENSE_SIZE];
+	uint8_t sense[VS_SENSE_SIZE];
 	vs_memset(&cmd, 0, sizeof(cmd));
 	cmd.cdb = cdb;
 	cmd.cdb_len = hdr->cmd_len;
@@ -130,7 +130,7 @@ int vscsi_sg_io(struct vscsi_lun *dev, struct sg_io_hdr *hdr, bool opened_for_wr
 	if (sl)
 		vs_memcpy(hdr->sbp, sense, sl);
 	hdr->sb_len_wr = (unsigned char)sl;
-	hdr->host_status = vs_host_status(&cmd);
+	hdr->host_status = host_status_of(&cmd);
 	hdr->driver_status = cmd.result == -VSCSI_ETIMEDOUT ? VSCSI_DRIVER_TIMEOUT
 			     : cmd.sense_len                ? VSCSI_DRIVER_SENSE
 							    : VSCSI_DRIVER_OK;

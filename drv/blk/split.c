@@ -4,15 +4,15 @@
  * accepts, and deciding what a failed command means.  No I/O here, so all
  * of it is unit-tested directly.
  */
-#include "blk/blk_internal.h"
+#include "blk/internal.h"
 
-#define VS_PAGE 4096u
+#define PAGE_BYTES 4096u
 
 unsigned vs_blk_pages(uintptr_t addr, size_t len)
 {
 	if (!len)
 		return 0;
-	return (unsigned)(((addr % VS_PAGE) + len + VS_PAGE - 1) / VS_PAGE);
+	return (unsigned)(((addr % PAGE_BYTES) + len + PAGE_BYTES - 1) / PAGE_BYTES);
 }
 
 uint64_t vs_blk_piece_blocks(const struct vscsi_sg *sg, unsigned n, size_t start,
@@ -46,7 +46,7 @@ uint64_t vs_blk_piece_blocks(const struct vscsi_sg *sg, unsigned n, size_t start
 		if (segs + pages > max_segs) {
 			/* Only what fits in the remaining segments (to their last page). */
 			unsigned room = max_segs - segs;
-			uint64_t fit = (uint64_t)room * VS_PAGE - addr % VS_PAGE;
+			uint64_t fit = (uint64_t)room * PAGE_BYTES - addr % PAGE_BYTES;
 			if (fit < take)
 				take = fit;
 			acc += take;
@@ -63,7 +63,7 @@ uint64_t vs_blk_piece_blocks(const struct vscsi_sg *sg, unsigned n, size_t start
 	return acc / block_size;
 }
 
-static int vs_blk_check_range(const struct vscsi_lun_info *info, uint64_t lba, uint64_t blocks)
+static int check_range(const struct vscsi_lun_info *info, uint64_t lba, uint64_t blocks)
 {
 	if (!blocks)
 		return -VSCSI_EINVAL;
@@ -86,7 +86,7 @@ int vs_blk_validate(const struct vscsi_lun_info *info, const struct vscsi_blk_re
 			return -VSCSI_ENOMEDIUM;
 		if (req->op == VSCSI_BLK_WRITE && info->read_only)
 			return -VSCSI_EROFS;
-		int r = vs_blk_check_range(info, req->lba, req->blocks);
+		int r = check_range(info, req->lba, req->blocks);
 		if (r)
 			return r;
 		if (!req->sg || !req->sg_count)
@@ -111,7 +111,7 @@ int vs_blk_validate(const struct vscsi_lun_info *info, const struct vscsi_blk_re
 		if (!((info->unmap_supported && info->max_unmap_blocks &&
 		       info->max_unmap_descriptors) || info->ws16_unmap))
 			return -VSCSI_EOPNOTSUPP;
-		return vs_blk_check_range(info, req->lba, req->blocks);
+		return check_range(info, req->lba, req->blocks);
 	case VSCSI_BLK_FLUSH:
 		if (removable_empty)
 			return -VSCSI_ENOMEDIUM;
@@ -121,10 +121,10 @@ int vs_blk_validate(const struct vscsi_lun_info *info, const struct vscsi_blk_re
 	}
 }
 
-#define VS_RETRY_UA 8
-#define VS_RETRY_BUSY 10
-#define VS_RETRY_RESET 3
-#define VS_RETRY_BECOMING_READY 50
+#define RETRY_UA 8
+#define RETRY_BUSY 10
+#define RETRY_RESET 3
+#define RETRY_BECOMING_READY 50
 
 void vs_blk_classify(enum vscsi_blk_op op, const struct vscsi_cmd *cmd, uint32_t retries,
 		     struct vs_blk_verdict *v)
@@ -137,14 +137,14 @@ void vs_blk_classify(enum vscsi_blk_op op, const struct vscsi_cmd *cmd, uint32_t
 		v->action = VS_BLK_OK;
 		return;
 	case -VSCSI_EBUSY:
-		if (retries < VS_RETRY_BUSY) {
+		if (retries < RETRY_BUSY) {
 			v->action = VS_BLK_RETRY_LATER;
 			v->delay_us = 1000u << (retries < 6 ? retries : 6);
 		}
 		return;
 	case -VSCSI_ECONNRESET: /* cancelled by a reset: it did not run */
 	case -VSCSI_ECANCELED:  /* aborted by the host, not by a timeout of ours */
-		if (retries < VS_RETRY_RESET)
+		if (retries < RETRY_RESET)
 			v->action = VS_BLK_RETRY;
 		return;
 	case -VSCSI_EIO:
@@ -171,14 +171,14 @@ void vs_blk_classify(enum vscsi_blk_op op, const struct vscsi_cmd *cmd, uint32_t
 		}
 		if (s.asc == 0x28 || s.asc == 0x2a || s.asc == 0x29 || s.asc == 0x3f)
 			v->revalidate = s.asc != 0x29 && s.asc != 0x3f;
-		if (retries < VS_RETRY_UA)
+		if (retries < RETRY_UA)
 			v->action = VS_BLK_RETRY;
 		return;
 	case SCSI_SK_NOT_READY:
 		if (s.asc == 0x3a) {
 			v->medium_gone = true;
 			v->err = -VSCSI_ENOMEDIUM;
-		} else if (s.asc == 0x04 && s.ascq == 0x01 && retries < VS_RETRY_BECOMING_READY) {
+		} else if (s.asc == 0x04 && s.ascq == 0x01 && retries < RETRY_BECOMING_READY) {
 			v->action = VS_BLK_RETRY_LATER;
 			v->delay_us = 100000;
 		}
@@ -208,7 +208,7 @@ void vs_blk_classify(enum vscsi_blk_op op, const struct vscsi_cmd *cmd, uint32_t
 		}
 		return;
 	case SCSI_SK_ABORTED_COMMAND:
-		if (retries < VS_RETRY_RESET)
+		if (retries < RETRY_RESET)
 			v->action = VS_BLK_RETRY;
 		return;
 	default:

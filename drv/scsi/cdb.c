@@ -1,7 +1,12 @@
 /*
- * cdb.c - building command descriptor blocks (SPC-4, SBC-3, MMC-6).
- * Each builder clears the CDB, fills it and returns its length.  Fields
- * are big-endian (SPC-4 §3.5).
+ * cdb.c - building command descriptor blocks: the commands of SPC-4
+ * (INQUIRY, REQUEST SENSE, MODE SENSE, REPORT LUNS, PERSISTENT RESERVE
+ * IN/OUT ...), SBC-3 (READ/WRITE (10)/(16), READ CAPACITY, SYNCHRONIZE
+ * CACHE, UNMAP, WRITE SAME, START STOP UNIT ...) and MMC-6 (READ TOC, GET
+ * CONFIGURATION, GET EVENT STATUS NOTIFICATION).  Each builder clears the
+ * CDB, fills it and returns its length.  Fields are big-endian (SPC-4
+ * §3.5); the CDB length follows from the opcode's group code (SPC-4
+ * §4.2.5.1, scsi_cdb_length).
  */
 #include "scsi/internal.h"
 
@@ -250,50 +255,5 @@ unsigned scsi_cdb_length(uint8_t opcode)
 	case 4: return 16;
 	case 5: return 12;
 	default: return 0; /* 3: reserved / variable length (7Fh); 6, 7: vendor */
-	}
-}
-
-const char *scsi_opcode_name(uint8_t op)
-{
-	switch (op) {
-	case SCSI_TEST_UNIT_READY: return "TEST UNIT READY";
-	case SCSI_REQUEST_SENSE: return "REQUEST SENSE";
-	case SCSI_FORMAT_UNIT: return "FORMAT UNIT";
-	case SCSI_READ_6: return "READ(6)";
-	case SCSI_WRITE_6: return "WRITE(6)";
-	case SCSI_INQUIRY: return "INQUIRY";
-	case SCSI_MODE_SELECT_6: return "MODE SELECT(6)";
-	case SCSI_MODE_SENSE_6: return "MODE SENSE(6)";
-	case SCSI_START_STOP_UNIT: return "START STOP UNIT";
-	case SCSI_PREVENT_ALLOW_MEDIUM_REMOVAL: return "PREVENT ALLOW MEDIUM REMOVAL";
-	case SCSI_READ_CAPACITY_10: return "READ CAPACITY(10)";
-	case SCSI_READ_10: return "READ(10)";
-	case SCSI_WRITE_10: return "WRITE(10)";
-	case SCSI_VERIFY_10: return "VERIFY(10)";
-	case SCSI_SYNCHRONIZE_CACHE_10: return "SYNCHRONIZE CACHE(10)";
-	case SCSI_WRITE_SAME_10: return "WRITE SAME(10)";
-	case SCSI_UNMAP: return "UNMAP";
-	case SCSI_READ_TOC: return "READ TOC";
-	case SCSI_GET_CONFIGURATION: return "GET CONFIGURATION";
-	case SCSI_GET_EVENT_STATUS_NOTIFICATION: return "GET EVENT STATUS NOTIFICATION";
-	case SCSI_READ_DISC_INFORMATION: return "READ DISC INFORMATION";
-	case SCSI_MODE_SELECT_10: return "MODE SELECT(10)";
-	case SCSI_MODE_SENSE_10: return "MODE SENSE(10)";
-	case SCSI_PERSISTENT_RESERVE_IN: return "PERSISTENT RESERVE IN";
-	case SCSI_PERSISTENT_RESERVE_OUT: return "PERSISTENT RESERVE OUT";
-	case SCSI_ATA_PASS_THROUGH_16: return "ATA PASS-THROUGH(16)";
-	case SCSI_READ_16: return "READ(16)";
-	case SCSI_WRITE_16: return "WRITE(16)";
-	case SCSI_VERIFY_16: return "VERIFY(16)";
-	case SCSI_SYNCHRONIZE_CACHE_16: return "SYNCHRONIZE CACHE(16)";
-	case SCSI_WRITE_SAME_16: return "WRITE SAME(16)";
-	case SCSI_SERVICE_ACTION_IN_16: return "SERVICE ACTION IN(16)";
-	case SCSI_REPORT_LUNS: return "REPORT LUNS";
-	case SCSI_MAINTENANCE_IN: return "MAINTENANCE IN";
-	case SCSI_READ_12: return "READ(12)";
-	case SCSI_WRITE_12: return "WRITE(12)";
-	case SCSI_MECHANISM_STATUS: return "MECHANISM STATUS";
-	case SCSI_READ_CD: return "READ CD";
-	default: return NULL;
 	}
 }

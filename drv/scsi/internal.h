@@ -1,8 +1,12 @@
 /*
- * internal.h - the virtio-scsi layer's own structures: controller, request
- * queues and their request pools, control and event queues, the LUN table.
- * Shared by the files of drv/scsi (and read by drv/blk through the few
- * functions at the end); never by the embedding OS.
+ * internal.h - the SCSI midlayer's own structures: the controller handle
+ * of the public API (struct vscsi_ctrl: the host adapter it drives, its
+ * host number, its LUN list and the state of scans and events) and the
+ * logical units (struct vscsi_lun); the functions one file of drv/scsi
+ * calls in another.  Shared by the files of drv/scsi, read by drv/blk
+ * (the block layer sits on top), never by the embedding OS.
+ *
+ * drv/scsi sees the virtio-scsi device only through virtio_scsi/adapter.h.
  */
 #ifndef VSCSI_DRV_SCSI_INTERNAL_H
 #define VSCSI_DRV_SCSI_INTERNAL_H
@@ -12,108 +16,8 @@
 #include <stdint.h>
 #include "vscsi/vscsi.h"
 #include "vscsi/scsi.h"
-#include "virtio/virtio.h"
 #include "util/util.h"
-#include "scsi/wire.h"
-
-/*
- * Life of one request slot (the FreeBSD vtscsi model): FREE -> INFLIGHT
- * when handed to the device; ABORTING while an ABORT TASK for it is out;
- * TIMEDOUT once a blocking caller gave up on it (its completion, whenever
- * it comes, reports ETIMEDOUT); DONE between the used ring and the slot's
- * return to the free list.  A slot is reused only after the device gave
- * it back (used ring) or a device reset reclaimed it, so the device can
- * never write into a request that belongs to someone else.
- */
-enum vs_req_state {
-	VS_REQ_FREE = 0,
-	VS_REQ_INFLIGHT,
-	VS_REQ_ABORTING,
-	VS_REQ_TIMEDOUT,
-	VS_REQ_DONE,
-};
-
-struct vs_queue;
-
-struct vs_req {
-	struct vs_queue *q;
-	struct vs_req *next;        /* free list, or a completion batch */
-	uint16_t slot;
-	enum vs_req_state state;
-	bool timed_out;             /* report ETIMEDOUT whatever the device says */
-	uint64_t gen;               /* uses of this slot: part of the tag */
-	uint64_t tag;
-	struct vscsi_cmd *cmd;
-	struct vscsi_lun *lun;      /* for cmd_per_lun accounting; may be NULL */
-	uint8_t target;
-	uint16_t lun_id;
-	uint8_t *hdr;               /* req_size bytes, device-readable */
-	uint64_t hdr_bus;
-	uint8_t *resp;              /* resp_size bytes, device-writable */
-	uint64_t resp_bus;
-	struct virtq_buf *bufs;     /* [max_segs + 2]: header, data, response */
-	unsigned nseg;              /* data segments mapped */
-	enum vscsi_dma_dir dma_dir;
-	uint64_t start_ns;
-};
-
-/* One request queue (virtqueue 2 + index) with its own pool and lock. */
-struct vs_queue {
-	struct vscsi_ctrl *ctrl;
-	struct virtqueue *vq;
-	unsigned vq_index;
-	void *lock;
-	struct vs_req *reqs;
-	unsigned nreqs;
-	struct vs_req *free;
-	unsigned inflight;
-	unsigned max_segs;
-	bool kick_pending;
-	/* allocations, for vscsi_remove */
-	void *hdr_mem, *req_mem, *buf_mem;
-	size_t hdr_mem_size, req_mem_size, buf_mem_size;
-};
-
-/* Control queue: a few slots of TMF or AN requests (exactly 24+1 or
- * 16+5 bytes each, no payload: virtio 1.2 §5.6.6.2). */
-#define VS_CTL_SLOTS 4
-struct vs_ctl_slot {
-	bool busy;                  /* in the device's hands (or abandoned there) */
-	bool done;
-	bool failed;                /* reclaimed by a reset: no answer */
-	uint8_t *out;               /* 24 bytes (TMF) or 16 (AN) */
-	uint64_t out_bus;
-	uint8_t *in;                /* 1 byte (TMF) or 5 (AN) */
-	uint64_t in_bus;
-};
-struct vs_ctlq {
-	struct virtqueue *vq;
-	void *lock;
-	struct vs_ctl_slot slot[VS_CTL_SLOTS];
-	void *mem;
-	size_t mem_size;
-};
-
-/* Event queue: buffers kept posted, events copied out of them at once
- * (interrupt-safe) and acted on later from vscsi_poll. */
-#define VS_EVT_MAX_BUFS 32
-#define VS_EVT_STRIDE 64            /* one cache line per buffer */
-#define VS_EVT_PENDING 64
-#define VS_EVT_HISTORY 32
-struct vs_evq {
-	struct virtqueue *vq;
-	void *lock;
-	unsigned nbufs;
-	uint32_t buf_len;           /* bytes offered to the device per buffer */
-	uint8_t *mem;
-	uint64_t mem_bus;
-	size_t mem_size;
-	struct virtio_scsi_event pending[VS_EVT_PENDING];
-	unsigned pend_head, pend_tail; /* free-running */
-	bool pend_overflow;          /* treat as EVENTS_MISSED */
-	struct vscsi_event history[VS_EVT_HISTORY];
-	unsigned hist_count;
-};
+#include "virtio_scsi/adapter.h"
 
 struct vscsi_lun {
 	struct vscsi_ctrl *ctrl;
@@ -127,128 +31,99 @@ struct vscsi_lun {
 	void (*upper_release)(struct vscsi_lun *l); /* frees `upper` with the LUN */
 };
 
+#define VS_EVENT_HISTORY 32
+
 struct vscsi_ctrl {
+	struct vs_adapter *adapter; /* the virtio-scsi device */
 	const struct vscsi_glue *glue;
-	struct virtio_device *dev;
 	struct vscsi_opts opts;
 	struct vscsi_ctrl *next;    /* global list, probe order */
 	unsigned host;
-	void *lock;                 /* LUN table, counters */
-
-	/* device configuration (virtio 1.2 §5.6.4) */
-	uint32_t num_queues, seg_max, max_sectors, cmd_per_lun, event_info_size;
-	uint32_t sense_size, cdb_size;
-	uint16_t max_channel, max_target;
-	uint32_t max_lun;
-	uint32_t req_size, resp_size; /* header lengths that follow from them */
-	uint32_t max_transfer;        /* bytes per command */
-
-	struct vs_queue *rq;        /* request queues */
-	unsigned nrq;
-	unsigned rr;                /* round-robin queue choice */
-	struct vs_ctlq ctl;
-	struct vs_evq evq;
+	void *lock;                 /* LUN table; drv/blk's stall lists */
 
 	struct vscsi_lun *luns;
-	bool dead;
-	bool resetting;
-	volatile bool needs_reset;  /* config interrupt saw NEEDS_RESET */
 	bool in_events;             /* event handling running: no nesting */
 	bool scanning;
 
-	struct vscsi_ctrl_info stats; /* counters part only */
+	/* counters the midlayer keeps (the adapter keeps its own) */
+	uint64_t timeouts, events, events_missed, rescans, last_scan_ns;
+	struct vscsi_event history[VS_EVENT_HISTORY];
+	unsigned hist_count;
 };
 
-/* --- controller.c ------------------------------------------------------ */
+/* --- host.c ------------------------------------------------------------------ */
 /* Bring up a virtio device some transport already opened (the probe
- * functions end here; unit tests enter here with the simulated device).
- * On failure the device is closed. */
+ * functions end here; unit tests enter here with the simulated device):
+ * attach the adapter, register the host, scan.  On failure the device is
+ * closed. */
 int vs_probe_device(const struct vscsi_glue *glue, struct virtio_device *dev,
 		    const struct vscsi_opts *opts, struct vscsi_ctrl **out);
 extern struct vscsi_ctrl *vs_ctrl_list;
-uint64_t vs_now(const struct vscsi_ctrl *c);
+/* A blocking command's timeout: `ms`, else the controller's default. */
 uint32_t vs_timeout_ms(const struct vscsi_ctrl *c, uint32_t ms);
-/* Re-post every event buffer (after DRIVER_OK, after a reset). */
-void vs_event_post_all(struct vscsi_ctrl *c);
-/* Device reset + re-init; outstanding requests complete with `err`. */
-int vs_ctrl_reset_internal(struct vscsi_ctrl *c, int err);
 
-/* --- request.c ------------------------------------------------------------ */
-int vs_queue_init(struct vscsi_ctrl *c, struct vs_queue *q, unsigned vq_index,
-		  unsigned depth);
-void vs_queue_free(struct vscsi_ctrl *c, struct vs_queue *q);
-int vs_submit(struct vscsi_ctrl *c, unsigned target, unsigned lun_id, struct vscsi_lun *lun,
-	      struct vscsi_cmd *cmd, unsigned flags);
-/* Whether a queue may hold work for a drain: used buffers, or a fault the
- * drain must report.  Read without the queue's lock so that a poll pass
- * with nothing to do takes none; used.idx is the device's word (virtio 1.2
- * §2.7.8), and a stale "no" only leaves the work to the next pass or the
- * next interrupt, which comes after the device's used.idx store. */
-static inline bool vs_vq_pending(struct virtqueue *vq)
-{
-	return virtq_is_broken(vq) || virtq_has_used(vq);
-}
-
-/* Drain one request queue / all of them (no event handling). */
-unsigned vs_queue_drain(struct vs_queue *q);
-unsigned vs_drain_requests(struct vscsi_ctrl *c);
-/* Everything but event processing: request, control and event queues. */
-void vs_drain_all(struct vscsi_ctrl *c);
-/* After a device reset: complete every reclaimed request with `err`. */
-void vs_queue_reclaim(struct vs_queue *q, struct vs_req **list);
-void vs_complete_reclaimed(struct vscsi_ctrl *c, struct vs_req *list, int err);
-/* Decode a response header into `cmd` (pure: unit-tested). */
-void vs_decode_response(const uint8_t *resp, uint32_t sense_size, uint32_t data_len,
-			struct vscsi_cmd *cmd);
-int vs_response_errno(uint8_t response);
-int vs_status_errno(uint8_t status);
-bool vs_cmd_is_done(const struct vscsi_cmd *cmd);
-struct vs_req *vs_cmd_req(const struct vscsi_cmd *cmd);
-
-/* --- tmf.c ---------------------------------------------------------------- */
-int vs_ctl_init(struct vscsi_ctrl *c);
-void vs_ctl_free(struct vscsi_ctrl *c);
-void vs_ctl_drain(struct vscsi_ctrl *c);
-void vs_ctl_reclaim(struct vscsi_ctrl *c);
-
-/* --- recovery.c -------------------------------------------------------------- */
-/* Wait for `cmd` (submitted); escalate on timeout.  Returns cmd->result. */
+/* --- error.c -------------------------------------------------------------------- */
+/* Wait for `cmd` (submitted); on timeout escalate (ABORT TASK, LOGICAL UNIT
+ * RESET, device reset) until the device no longer owns it.  Returns
+ * cmd->result. */
 int vs_wait(struct vscsi_ctrl *c, struct vscsi_cmd *cmd, uint32_t timeout_ms);
 
-/* --- lun.c ----------------------------------------------------------------- */
-void vs_lun_encode(uint8_t out[8], unsigned target, unsigned lun);
-/* Decode the LUN bytes of an event / TMF: returns 0 and target/lun, or
- * -VSCSI_EINVAL for addressing the driver does not use. */
-int vs_lun_decode(const uint8_t in[8], unsigned *target, unsigned *lun);
+/* --- lun.c -------------------------------------------------------------------------- */
 /* Linux-style disk names: 0 -> "sda", 25 -> "sdz", 26 -> "sdaa" ... */
 void vs_disk_name(unsigned index, char *buf, size_t cap);
-/* Device table. */
+/* The LUN table of a controller. */
 struct vscsi_lun *vs_lun_lookup(struct vscsi_ctrl *c, unsigned target, unsigned lun);
 struct vscsi_lun *vs_lun_get(struct vscsi_ctrl *c, unsigned target, unsigned lun);
 void vs_lun_assign_name(struct vscsi_lun *l);
 void vs_lun_release_name(struct vscsi_lun *l);
 void vs_lun_mark_gone(struct vscsi_lun *l);
 void vs_notify_change(struct vscsi_lun *l, enum vscsi_change what);
+/* Free every LUN of a controller (its name, drv/blk's state, the memory). */
+void vs_lun_free_all(struct vscsi_ctrl *c);
 
-/* --- scan.c ------------------------------------------------------------------ */
+/* --- scan.c ------------------------------------------------------------------------- */
 int vs_scan(struct vscsi_ctrl *c);
 int vs_scan_target(struct vscsi_ctrl *c, unsigned target, bool remove_missing);
 int vs_scan_lun(struct vscsi_ctrl *c, unsigned target, unsigned lun);
-/* Parse VPD pages into `info` (pure: unit-tested). */
-void vs_parse_inquiry(const uint8_t *d, uint32_t got, struct vscsi_lun_info *info);
-void vs_parse_vpd_b0(const uint8_t *d, uint32_t got, struct vscsi_lun_info *info);
-void vs_parse_vpd_b2(const uint8_t *d, uint32_t got, struct vscsi_lun_info *info);
-void vs_parse_vpd_83(const uint8_t *d, uint32_t got, struct vscsi_lun_info *info);
-void vs_parse_vpd_80(const uint8_t *d, uint32_t got, struct vscsi_lun_info *info);
-void vs_parse_capacity16(const uint8_t *d, uint32_t got, struct vscsi_lun_info *info);
-/* MODE SENSE(6) or (10) data: WP, DPOFUA, caching WCE. */
-void vs_parse_mode(const uint8_t *d, uint32_t got, bool ten, struct vscsi_lun_info *info);
 
-/* --- events.c ------------------------------------------------------------------ */
-int vs_evq_init(struct vscsi_ctrl *c);
-void vs_evq_free(struct vscsi_ctrl *c);
-void vs_evq_drain(struct vscsi_ctrl *c);
+/* --- events.c ----------------------------------------------------------------------- */
+/* Act on the events the adapter copied out: rescans, removals,
+ * revalidations.  From vscsi_poll only (commands are sent). */
 void vs_events_process(struct vscsi_ctrl *c);
+
+/* --- parse.c: every parser of data a SCSI device returns (pure) ------------------- */
+/* Standard INQUIRY data (SPC-4 §6.4.2): whether a logical unit is there
+ * (0; -VSCSI_ENXIO for peripheral qualifier 1 or 3; -VSCSI_EIO when too
+ * short to say), and what it is. */
+int vs_parse_inquiry_present(const uint8_t *d, uint32_t got);
+void vs_parse_inquiry(const uint8_t *d, uint32_t got, struct vscsi_lun_info *info);
+/* VPD pages (SPC-4 §7.8): 00h supported pages, 80h unit serial number,
+ * 83h device identification; the block device pages of SBC-3 §6.6: B0h
+ * block limits (returns the MAXIMUM TRANSFER LENGTH in blocks, 0 when
+ * none), B1h block device characteristics, B2h logical block
+ * provisioning. */
+void vs_parse_vpd_00(const uint8_t *d, uint32_t got, struct vscsi_lun_info *info);
+void vs_parse_vpd_80(const uint8_t *d, uint32_t got, struct vscsi_lun_info *info);
+void vs_parse_vpd_83(const uint8_t *d, uint32_t got, struct vscsi_lun_info *info);
+uint32_t vs_parse_vpd_b0(const uint8_t *d, uint32_t got, struct vscsi_lun_info *info);
+void vs_parse_vpd_b1(const uint8_t *d, uint32_t got, struct vscsi_lun_info *info);
+void vs_parse_vpd_b2(const uint8_t *d, uint32_t got, struct vscsi_lun_info *info);
+/* The READ CAPACITY (10) parameter data of SBC-3: *blocks is the last LBA
+ * + 1 (2^32 when the device says "more than (10) can tell": ask (16)).
+ * false when shorter than 8 bytes. */
+bool vs_parse_capacity10(const uint8_t *d, uint32_t got, uint64_t *blocks,
+			 uint32_t *block_size);
+/* The READ CAPACITY (16) parameter data of SBC-3: blocks, block length,
+ * physical block exponent, LBPME, LBPRZ.  false when shorter than 12
+ * bytes. */
+bool vs_parse_capacity16(const uint8_t *d, uint32_t got, struct vscsi_lun_info *info);
+/* MODE SENSE (6) or (10) data: the mode parameter header of SPC-4 (WP and
+ * DPOFUA in the device-specific parameter of a block device, SBC-3) and
+ * the caching mode page's WCE. */
+void vs_parse_mode(const uint8_t *d, uint32_t got, bool ten, struct vscsi_lun_info *info);
+/* Sense data and REPORT LUNS are parsed by the public scsi_sense_decode(),
+ * scsi_report_luns_parse() and scsi_lun_entry_decode() (vscsi/scsi.h),
+ * which live in parse.c too. */
 
 /* --- for drv/blk ------------------------------------------------------------------ */
 static inline void **vs_lun_upper(struct vscsi_lun *l) { return &l->upper; }

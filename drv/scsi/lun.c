@@ -1,94 +1,20 @@
 /*
- * lun.c - LUN addressing (virtio 1.2 §5.6.6.1, SAM-5 §4.7) and the device
- * table: LUN structures per controller, Linux-style names (sda.., sr0..),
- * iteration and lookup.
+ * lun.c - the LUN registry: the logical units of each controller (one
+ * structure per target and LUN, kept in order, never freed while the
+ * controller lives so that users' pointers stay valid), their Linux-style
+ * names (sda.. for direct-access and similar devices, sr0.. for CD/DVD:
+ * the peripheral device types of SPC-4 §6.4.2), lookup by address or
+ * name, iteration, and the callback that tells the embedding OS about
+ * additions, removals and changes.
  */
 #include "scsi/internal.h"
 
-/*
- * {1, target, 0x40 | lun >> 8, lun & 0xff, 0, 0, 0, 0}: flat-space
- * addressing for every LUN, as Linux does; QEMU accepts it for 0..16383.
- */
-void vs_lun_encode(uint8_t out[8], unsigned target, unsigned lun)
-{
-	out[0] = 1;
-	out[1] = (uint8_t)target;
-	out[2] = (uint8_t)(0x40 | ((lun >> 8) & 0x3f));
-	out[3] = (uint8_t)lun;
-	out[4] = out[5] = out[6] = out[7] = 0;
-}
-
-/* A single-level LUN structure's first two bytes (SAM-5 §4.7.7):
- * method 00b peripheral (bus 0 only), 01b flat space; & 0x3fff. */
-static int vs_lun_level_decode(uint8_t b0, uint8_t b1)
-{
-	switch (b0 >> 6) {
-	case 0:
-		return (b0 & 0x3f) ? -1 : b1;
-	case 1:
-		return ((b0 & 0x3f) << 8) | b1;
-	default:
-		return -1;
-	}
-}
-
-int vs_lun_decode(const uint8_t in[8], unsigned *target, unsigned *lun)
-{
-	if (in[0] != 1)
-		return -VSCSI_EINVAL;
-	int l = vs_lun_level_decode(in[2], in[3]);
-	if (l < 0)
-		return -VSCSI_EINVAL;
-	*target = in[1];
-	*lun = (unsigned)l;
-	return 0;
-}
-
-int scsi_lun_entry_decode(const uint8_t e[8])
-{
-	/* Second and later levels must be empty: the driver addresses one level. */
-	for (int i = 2; i < 8; i++)
-		if (e[i])
-			return -1;
-	return vs_lun_level_decode(e[0], e[1]);
-}
-
-int scsi_report_luns_parse(const uint8_t *buf, size_t got, uint16_t *luns, unsigned max,
-			   uint32_t *listed)
-{
-	if (!buf || got < 8) {
-		if (listed)
-			*listed = 0;
-		return -VSCSI_EINVAL;
-	}
-	uint32_t list_len = vs_be32(buf);
-	if (listed)
-		*listed = list_len / 8;
-	size_t avail = got - 8;
-	if (avail > list_len)
-		avail = list_len; /* bytes past the list are not entries */
-	unsigned n = 0;
-	for (size_t off = 0; off + 8 <= avail; off += 8) {
-		int l = scsi_lun_entry_decode(buf + 8 + off);
-		if (l < 0)
-			continue;
-		bool dup = false;
-		for (unsigned i = 0; i < n && !dup; i++)
-			dup = luns[i] == l;
-		if (dup)
-			continue;
-		if (n < max)
-			luns[n++] = (uint16_t)l;
-	}
-	return (int)n;
-}
-
 /* --- names ----------------------------------------------------------------------- */
 
-#define VS_MAX_DISK_NAMES 1024
-#define VS_MAX_CD_NAMES 256
-static uint32_t vs_disk_used[VS_MAX_DISK_NAMES / 32];
-static uint32_t vs_cd_used[VS_MAX_CD_NAMES / 32];
+#define MAX_DISK_NAMES 1024
+#define MAX_CD_NAMES 256
+static uint32_t disk_names_used[MAX_DISK_NAMES / 32];
+static uint32_t cd_names_used[MAX_CD_NAMES / 32];
 
 /* Bijective base 26, as Linux's sd: a..z, aa..zz, aaa... */
 void vs_disk_name(unsigned index, char *buf, size_t cap)
@@ -109,18 +35,18 @@ void vs_disk_name(unsigned index, char *buf, size_t cap)
 	vs_strlcpy(buf, name, cap);
 }
 
-static bool vs_is_disk_type(uint8_t t)
+static bool is_disk_type(uint8_t t)
 {
 	return t == SCSI_TYPE_DISK || t == SCSI_TYPE_OPTICAL || t == SCSI_TYPE_RBC ||
 	       t == SCSI_TYPE_ZBC;
 }
 
-static bool vs_is_cd_type(uint8_t t)
+static bool is_cd_type(uint8_t t)
 {
 	return t == SCSI_TYPE_CDROM || t == SCSI_TYPE_WORM;
 }
 
-static int vs_take_index(uint32_t *map, unsigned max)
+static int take_index(uint32_t *map, unsigned max)
 {
 	for (unsigned i = 0; i < max; i++) {
 		if (!(map[i / 32] & (1u << (i % 32)))) {
@@ -136,12 +62,12 @@ void vs_lun_assign_name(struct vscsi_lun *l)
 	if (l->name_index >= 0)
 		return;
 	uint8_t t = l->info.type;
-	if (vs_is_disk_type(t)) {
-		l->name_index = vs_take_index(vs_disk_used, VS_MAX_DISK_NAMES);
+	if (is_disk_type(t)) {
+		l->name_index = take_index(disk_names_used, MAX_DISK_NAMES);
 		if (l->name_index >= 0)
 			vs_disk_name((unsigned)l->name_index, l->info.name, sizeof(l->info.name));
-	} else if (vs_is_cd_type(t)) {
-		l->name_index = vs_take_index(vs_cd_used, VS_MAX_CD_NAMES);
+	} else if (is_cd_type(t)) {
+		l->name_index = take_index(cd_names_used, MAX_CD_NAMES);
 		if (l->name_index >= 0)
 			vs_snprintf(l->info.name, sizeof(l->info.name), "sr%d", l->name_index);
 	}
@@ -153,29 +79,29 @@ void vs_lun_release_name(struct vscsi_lun *l)
 		return;
 	unsigned i = (unsigned)l->name_index;
 	if (l->info.name[1] == 'd')
-		vs_disk_used[i / 32] &= ~(1u << (i % 32));
+		disk_names_used[i / 32] &= ~(1u << (i % 32));
 	else
-		vs_cd_used[i / 32] &= ~(1u << (i % 32));
+		cd_names_used[i / 32] &= ~(1u << (i % 32));
 	l->name_index = -1;
 	l->info.name[0] = 0;
 }
 
 /* --- the table --------------------------------------------------------------------- */
 
-static void (*vs_change_cb)(struct vscsi_lun *, enum vscsi_change, void *);
-static void *vs_change_arg;
+static void (*change_callback)(struct vscsi_lun *, enum vscsi_change, void *);
+static void *change_arg;
 
 void vscsi_set_change_callback(void (*cb)(struct vscsi_lun *, enum vscsi_change, void *),
 			       void *arg)
 {
-	vs_change_cb = cb;
-	vs_change_arg = arg;
+	change_callback = cb;
+	change_arg = arg;
 }
 
 void vs_notify_change(struct vscsi_lun *l, enum vscsi_change what)
 {
-	if (vs_change_cb)
-		vs_change_cb(l, what, vs_change_arg);
+	if (change_callback)
+		change_callback(l, what, change_arg);
 }
 
 struct vscsi_lun *vs_lun_lookup(struct vscsi_ctrl *c, unsigned target, unsigned lun)
@@ -226,6 +152,21 @@ void vs_lun_mark_gone(struct vscsi_lun *l)
 	vs_lun_release_name(l);
 }
 
+void vs_lun_free_all(struct vscsi_ctrl *c)
+{
+	const struct vscsi_glue *g = c->glue;
+	struct vscsi_lun *l = c->luns;
+	while (l) {
+		struct vscsi_lun *n = l->next;
+		vs_lun_release_name(l);
+		if (l->upper && l->upper_release)
+			l->upper_release(l);
+		g->dma_free(g->ctx, l, sizeof(*l));
+		l = n;
+	}
+	c->luns = NULL;
+}
+
 const struct vscsi_lun_info *vscsi_lun_info(const struct vscsi_lun *lun)
 {
 	return lun ? &lun->info : NULL;
@@ -265,7 +206,7 @@ struct vscsi_lun *vscsi_lun_at(struct vscsi_ctrl *c, unsigned target, unsigned l
 	return l && !l->info.gone ? l : NULL;
 }
 
-static bool vs_parse_uint(const char **s, unsigned *out)
+static bool parse_decimal(const char **s, unsigned *out)
 {
 	unsigned v = 0;
 	const char *p = *s;
@@ -289,9 +230,9 @@ struct vscsi_lun *vscsi_lun_find(const char *name)
 	if (name[0] >= '0' && name[0] <= '9') {
 		unsigned h, ch, t, l;
 		const char *p = name;
-		if (!vs_parse_uint(&p, &h) || *p++ != ':' || !vs_parse_uint(&p, &ch) ||
-		    *p++ != ':' || !vs_parse_uint(&p, &t) || *p++ != ':' ||
-		    !vs_parse_uint(&p, &l) || *p || ch != 0)
+		if (!parse_decimal(&p, &h) || *p++ != ':' || !parse_decimal(&p, &ch) ||
+		    *p++ != ':' || !parse_decimal(&p, &t) || *p++ != ':' ||
+		    !parse_decimal(&p, &l) || *p || ch != 0)
 			return NULL;
 		return vscsi_lun_at(vscsi_ctrl_by_host(h), t, l);
 	}

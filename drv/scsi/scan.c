@@ -1,35 +1,44 @@
 /*
- * scan.c - finding LUNs and describing them (the job of Linux's SCSI
- * midlayer scan plus sd's revalidation, spec-and-linux §9.7).
+ * scan.c - finding LUNs and describing them: the job of Linux's
+ * scsi_scan.c (REPORT LUNS, INQUIRY) plus sd's revalidation (TEST UNIT
+ * READY, READ CAPACITY, MODE SENSE).
  *
- * Per target 0..max_target (inclusive, §7.4): REPORT LUNS to LUN 0 (QEMU
- * has no REPORT LUNS well-known LU), growing the buffer when the list is
- * longer than it; BAD_TARGET means no target (skipped at once); if REPORT
- * LUNS is refused, INQUIRY of LUNs 0..n-1.  Per LUN: INQUIRY (peripheral
- * qualifier 0 only: QEMU lists LUN 0 even when it does not exist), the
- * VPD pages it lists, TEST UNIT READY through unit attentions, READ
- * CAPACITY and MODE SENSE.
+ *   vs_scan, vs_scan_target   targets 0..max_target: REPORT LUNS (SPC-4 §6.33)
+ *   vs_scan_lun               INQUIRY (SPC-4 §6.4.2), its VPD pages (SPC-4 §7.8)
+ *   vscsi_lun_revalidate      TEST UNIT READY through unit attentions, READ
+ *                             CAPACITY (SBC-3), MODE SENSE
+ *
+ * Per target 0..max_target (both bounds inclusive: the device
+ * configuration's max_target and max_lun are the highest numbers in use,
+ * virtio 1.2 §5.6.4): REPORT LUNS to LUN 0, because QEMU implements no
+ * REPORT LUNS well-known logical unit; the buffer grows when the list is
+ * longer than it; the virtio response BAD_TARGET means no target (skipped
+ * at once); if REPORT LUNS is refused, INQUIRY of LUNs 0..n-1.  Per LUN:
+ * INQUIRY (peripheral qualifier 0 only: QEMU lists LUN 0 in REPORT LUNS
+ * even when no device is there), the VPD pages it lists, TEST UNIT READY
+ * through unit attentions, READ CAPACITY and MODE SENSE.  The data the
+ * device returns is parsed by parse.c.
  */
 #include "scsi/internal.h"
 
-#define VS_TUR_TRIES 12
-#define VS_SEQ_SCAN_DEFAULT 8
-#define VS_MAX_REPORT_LUNS 16384u
+#define TUR_TRIES 12
+#define SEQ_SCAN_DEFAULT 8
+#define MAX_REPORT_LUNS 16384u
 
-static bool vs_verbose(const struct vscsi_ctrl *c)
+static bool verbose(const struct vscsi_ctrl *c)
 {
 	return c->opts.verbose >= 2;
 }
 
 /* One blocking command for the scan: always quiet (failures are
  * expected), UA retried unless asked otherwise. */
-static int vs_scan_cmd(struct vscsi_ctrl *c, unsigned t, unsigned l, const uint8_t *cdb,
-		       unsigned cdb_len, void *buf, uint32_t len, uint32_t *got,
-		       struct vscsi_cmd *out, unsigned flags)
+static int scan_cmd(struct vscsi_ctrl *c, unsigned t, unsigned l, const uint8_t *cdb,
+		    unsigned cdb_len, void *buf, uint32_t len, uint32_t *got,
+		    struct vscsi_cmd *out, unsigned flags)
 {
 	struct vscsi_sg sg = { buf, len };
 	struct vscsi_cmd cmd;
-	uint8_t sense[VIRTIO_SCSI_SENSE_SIZE];
+	uint8_t sense[VS_SENSE_SIZE];
 	vs_memset(&cmd, 0, sizeof(cmd));
 	cmd.cdb = cdb;
 	cmd.cdb_len = (uint8_t)cdb_len;
@@ -50,19 +59,19 @@ static int vs_scan_cmd(struct vscsi_ctrl *c, unsigned t, unsigned l, const uint8
 		out->cdb = NULL;
 		out->sg = NULL;
 	}
-	if (vs_verbose(c))
+	if (verbose(c))
 		vs_log(c->glue, VS_LOG_INFO, "vscsi host%u: %u:%u %s -> %s", c->host, t, l,
 		       scsi_opcode_name(cdb[0]) ? scsi_opcode_name(cdb[0]) : "?",
 		       vscsi_strerror(r));
 	return r;
 }
 
-/* Like vs_scan_cmd but hands back the decoded sense too. */
-static int vs_scan_cmd_sense(struct vscsi_ctrl *c, unsigned t, unsigned l, const uint8_t *cdb,
-			     unsigned cdb_len, struct scsi_sense *s, unsigned flags)
+/* Like scan_cmd but hands back the decoded sense too. */
+static int scan_cmd_sense(struct vscsi_ctrl *c, unsigned t, unsigned l, const uint8_t *cdb,
+			  unsigned cdb_len, struct scsi_sense *s, unsigned flags)
 {
 	struct vscsi_cmd cmd;
-	uint8_t sense[VIRTIO_SCSI_SENSE_SIZE];
+	uint8_t sense[VS_SENSE_SIZE];
 	vs_memset(&cmd, 0, sizeof(cmd));
 	cmd.cdb = cdb;
 	cmd.cdb_len = (uint8_t)cdb_len;
@@ -77,167 +86,9 @@ static int vs_scan_cmd_sense(struct vscsi_ctrl *c, unsigned t, unsigned l, const
 	return r;
 }
 
-/* --- parsing (pure, unit-tested) ------------------------------------------------- */
-
-static void vs_copy_trimmed(char *dst, size_t cap, const uint8_t *src, size_t n)
-{
-	size_t k = 0;
-	while (n && (src[0] == ' ' || src[0] == 0)) { /* leading blanks (serials) */
-		src++;
-		n--;
-	}
-	for (size_t i = 0; i < n && k + 1 < cap; i++) {
-		uint8_t ch = src[i];
-		if (ch == 0)
-			break;
-		dst[k++] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : '?';
-	}
-	while (k && dst[k - 1] == ' ')
-		k--;
-	dst[k] = 0;
-}
-
-void vs_parse_inquiry(const uint8_t *d, uint32_t got, struct vscsi_lun_info *info)
-{
-	info->type = got ? d[0] & 0x1f : SCSI_TYPE_NO_LUN;
-	info->removable = got > 1 && (d[1] & 0x80);
-	info->scsi_version = got > 2 ? d[2] : 0;
-	info->vendor[0] = info->model[0] = info->rev[0] = 0;
-	if (got >= 16)
-		vs_copy_trimmed(info->vendor, sizeof(info->vendor), d + 8, 8);
-	if (got >= 32)
-		vs_copy_trimmed(info->model, sizeof(info->model), d + 16, 16);
-	if (got >= 36)
-		vs_copy_trimmed(info->rev, sizeof(info->rev), d + 32, 4);
-}
-
-/* VPD pages carry their length in bytes 2-3 (SPC-4 §7.8.1). */
-static uint32_t vs_vpd_len(const uint8_t *d, uint32_t got)
-{
-	if (got < 4)
-		return 0;
-	uint32_t n = 4u + vs_be16(d + 2);
-	return n < got ? n : got;
-}
-
-void vs_parse_vpd_80(const uint8_t *d, uint32_t got, struct vscsi_lun_info *info)
-{
-	uint32_t end = vs_vpd_len(d, got);
-	info->serial[0] = 0;
-	if (end > 4)
-		vs_copy_trimmed(info->serial, sizeof(info->serial), d + 4, end - 4);
-}
-
-static void vs_hex(char *out, size_t cap, const uint8_t *b, unsigned n)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t k = 0;
-	if (cap < 3)
-		return;
-	out[k++] = '0';
-	out[k++] = 'x';
-	for (unsigned i = 0; i < n && k + 2 < cap; i++) {
-		out[k++] = hex[b[i] >> 4];
-		out[k++] = hex[b[i] & 15];
-	}
-	out[k] = 0;
-}
-
-void vs_parse_vpd_83(const uint8_t *d, uint32_t got, struct vscsi_lun_info *info)
-{
-	uint32_t end = vs_vpd_len(d, got);
-	info->n_desig = 0;
-	info->wwn[0] = 0;
-	int best = -1; /* NAA (3) beats EUI-64 (2) for the WWN */
-	for (uint32_t off = 4; off + 4 <= end;) {
-		const uint8_t *x = d + off;
-		uint32_t len = x[3];
-		if (off + 4 + len > end)
-			break;
-		uint8_t code_set = x[0] & 0x0f, type = x[1] & 0x0f, assoc = (x[1] >> 4) & 3;
-		if (info->n_desig < VSCSI_MAX_DESIGNATORS) {
-			struct vscsi_designator *ds = &info->desig[info->n_desig++];
-			ds->code_set = code_set;
-			ds->type = type;
-			ds->association = assoc;
-			ds->len = (uint8_t)(len > sizeof(ds->id) ? sizeof(ds->id) : len);
-			vs_memcpy(ds->id, x + 4, ds->len);
-		}
-		if (assoc == 0 && code_set == 1 && (type == 3 || type == 2) && len >= 8 &&
-		    (int)type > best) {
-			best = type;
-			vs_hex(info->wwn, sizeof(info->wwn), x + 4, len > 16 ? 16 : len);
-		}
-		off += 4 + len;
-	}
-}
-
-void vs_parse_vpd_b0(const uint8_t *d, uint32_t got, struct vscsi_lun_info *info)
-{
-	uint32_t end = vs_vpd_len(d, got);
-	if (end >= 16)
-		info->opt_transfer_blocks = vs_be32(d + 12);
-	if (end >= 32) {
-		info->max_unmap_blocks = vs_be32(d + 20);
-		info->max_unmap_descriptors = vs_be32(d + 24);
-		info->unmap_granularity = vs_be32(d + 28);
-	}
-	if (end >= 44)
-		info->max_write_same_blocks = vs_be64(d + 36);
-}
-
-void vs_parse_vpd_b2(const uint8_t *d, uint32_t got, struct vscsi_lun_info *info)
-{
-	uint32_t end = vs_vpd_len(d, got);
-	if (end >= 6) {
-		info->unmap_supported = d[5] & 0x80; /* LBPU */
-		info->ws16_unmap = d[5] & 0x40;      /* LBPWS */
-		if (d[5] & 0x04)
-			info->lbprz = true;
-	}
-}
-
-void vs_parse_capacity16(const uint8_t *d, uint32_t got, struct vscsi_lun_info *info)
-{
-	if (got < 12)
-		return;
-	info->blocks = vs_be64(d) + 1;
-	info->block_size = vs_be32(d + 8);
-	if (got >= 15) {
-		unsigned exp = d[13] & 0x0f;
-		info->phys_block_size = info->block_size << exp;
-		info->lbpme = d[14] & 0x80;
-		info->lbprz = d[14] & 0x40;
-	}
-}
-
-/* MODE SENSE header: WP and DPOFUA; the caching page's WCE if present. */
-void vs_parse_mode(const uint8_t *d, uint32_t got, bool ten, struct vscsi_lun_info *info)
-{
-	uint32_t hdr = ten ? 8 : 4;
-	if (got < hdr)
-		return;
-	uint32_t total = ten ? 2u + vs_be16(d) : 1u + d[0];
-	if (total > got)
-		total = got;
-	uint8_t dsp = ten ? d[3] : d[2];
-	uint32_t bdl = ten ? vs_be16(d + 6) : d[3];
-	info->read_only = dsp & 0x80;
-	info->dpofua = dsp & 0x10;
-	for (uint32_t off = hdr + bdl; off + 2 <= total;) {
-		uint8_t code = d[off] & 0x3f;
-		bool spf = d[off] & 0x40;
-		uint32_t plen = spf ? (off + 4 <= total ? 4u + vs_be16(d + off + 2) : total)
-				    : 2u + d[off + 1];
-		if (code == SCSI_MODE_PAGE_CACHING && !spf && off + 3 <= total)
-			info->write_cache = d[off + 2] & 0x04;
-		off += plen;
-	}
-}
-
 /* --- one LUN --------------------------------------------------------------------- */
 
-static bool vs_has_vpd(const struct vscsi_lun_info *info, uint8_t page)
+static bool has_vpd(const struct vscsi_lun_info *info, uint8_t page)
 {
 	for (unsigned i = 0; i < info->n_vpd_pages; i++)
 		if (info->vpd_pages[i] == page)
@@ -245,7 +96,7 @@ static bool vs_has_vpd(const struct vscsi_lun_info *info, uint8_t page)
 	return false;
 }
 
-static void vs_read_vpd(struct vscsi_ctrl *c, struct vscsi_lun *lun)
+static void read_vpd(struct vscsi_ctrl *c, struct vscsi_lun *lun)
 {
 	struct vscsi_lun_info *info = &lun->info;
 	unsigned t = info->target, l = info->lun;
@@ -253,45 +104,38 @@ static void vs_read_vpd(struct vscsi_ctrl *c, struct vscsi_lun *lun)
 	uint32_t got;
 	info->n_vpd_pages = 0;
 	unsigned n = scsi_cdb_inquiry(cdb, true, SCSI_VPD_SUPPORTED_PAGES, 255);
-	if (vs_scan_cmd(c, t, l, cdb, n, d, 255, &got, NULL, 0) < 0)
+	if (scan_cmd(c, t, l, cdb, n, d, 255, &got, NULL, 0) < 0)
 		return;
-	uint32_t end = got >= 4 ? 4u + d[3] : 0;
-	if (end > got)
-		end = got;
-	for (uint32_t i = 4; i < end && info->n_vpd_pages < VS_ARRAY_SIZE(info->vpd_pages); i++)
-		info->vpd_pages[info->n_vpd_pages++] = d[i];
+	vs_parse_vpd_00(d, got, info);
 
-	if (vs_has_vpd(info, SCSI_VPD_UNIT_SERIAL)) {
+	if (has_vpd(info, SCSI_VPD_UNIT_SERIAL)) {
 		n = scsi_cdb_inquiry(cdb, true, SCSI_VPD_UNIT_SERIAL, 255);
-		if (vs_scan_cmd(c, t, l, cdb, n, d, 255, &got, NULL, 0) == 0)
+		if (scan_cmd(c, t, l, cdb, n, d, 255, &got, NULL, 0) == 0)
 			vs_parse_vpd_80(d, got, info);
 	}
-	if (vs_has_vpd(info, SCSI_VPD_DEVICE_ID)) {
+	if (has_vpd(info, SCSI_VPD_DEVICE_ID)) {
 		n = scsi_cdb_inquiry(cdb, true, SCSI_VPD_DEVICE_ID, 255);
-		if (vs_scan_cmd(c, t, l, cdb, n, d, 255, &got, NULL, 0) == 0)
+		if (scan_cmd(c, t, l, cdb, n, d, 255, &got, NULL, 0) == 0)
 			vs_parse_vpd_83(d, got, info);
 	}
-	if (vs_has_vpd(info, SCSI_VPD_BLOCK_LIMITS)) {
+	if (has_vpd(info, SCSI_VPD_BLOCK_LIMITS)) {
 		n = scsi_cdb_inquiry(cdb, true, SCSI_VPD_BLOCK_LIMITS, 64);
-		if (vs_scan_cmd(c, t, l, cdb, n, d, 64, &got, NULL, 0) == 0) {
-			vs_parse_vpd_b0(d, got, info);
-			lun->vpd_max_xfer_blocks = vs_vpd_len(d, got) >= 12 ? vs_be32(d + 8) : 0;
-		}
+		if (scan_cmd(c, t, l, cdb, n, d, 64, &got, NULL, 0) == 0)
+			lun->vpd_max_xfer_blocks = vs_parse_vpd_b0(d, got, info);
 	}
-	if (vs_has_vpd(info, SCSI_VPD_BLOCK_CHARACTERISTICS)) {
+	if (has_vpd(info, SCSI_VPD_BLOCK_CHARACTERISTICS)) {
 		n = scsi_cdb_inquiry(cdb, true, SCSI_VPD_BLOCK_CHARACTERISTICS, 64);
-		if (vs_scan_cmd(c, t, l, cdb, n, d, 64, &got, NULL, 0) == 0 &&
-		    vs_vpd_len(d, got) >= 6)
-			info->rotation_rate = vs_be16(d + 4);
+		if (scan_cmd(c, t, l, cdb, n, d, 64, &got, NULL, 0) == 0)
+			vs_parse_vpd_b1(d, got, info);
 	}
-	if (vs_has_vpd(info, SCSI_VPD_LB_PROVISIONING)) {
+	if (has_vpd(info, SCSI_VPD_LB_PROVISIONING)) {
 		n = scsi_cdb_inquiry(cdb, true, SCSI_VPD_LB_PROVISIONING, 64);
-		if (vs_scan_cmd(c, t, l, cdb, n, d, 64, &got, NULL, 0) == 0)
+		if (scan_cmd(c, t, l, cdb, n, d, 64, &got, NULL, 0) == 0)
 			vs_parse_vpd_b2(d, got, info);
 	}
 }
 
-static bool vs_has_blocks(uint8_t type)
+static bool has_blocks(uint8_t type)
 {
 	return type == SCSI_TYPE_DISK || type == SCSI_TYPE_CDROM || type == SCSI_TYPE_WORM ||
 	       type == SCSI_TYPE_OPTICAL || type == SCSI_TYPE_RBC || type == SCSI_TYPE_ZBC;
@@ -303,22 +147,22 @@ static bool vs_has_blocks(uint8_t type)
  * 04/02 asks for START STOP UNIT; 3A/xx means no medium, which a CD-ROM
  * may well have.  Returns 0 ready, -VSCSI_ENOMEDIUM, or another error.
  */
-static int vs_wait_ready(struct vscsi_ctrl *c, struct vscsi_lun *lun)
+static int wait_ready(struct vscsi_ctrl *c, struct vscsi_lun *lun)
 {
 	unsigned t = lun->info.target, l = lun->info.lun;
 	uint8_t cdb[SCSI_MAX_CDB];
 	bool started = false;
 	int r = -VSCSI_EIO;
-	for (int i = 0; i < VS_TUR_TRIES; i++) {
+	for (int i = 0; i < TUR_TRIES; i++) {
 		struct scsi_sense s;
 		unsigned n = scsi_cdb_test_unit_ready(cdb);
-		r = vs_scan_cmd_sense(c, t, l, cdb, n, &s, VSCSI_EXEC_NO_RETRY);
+		r = scan_cmd_sense(c, t, l, cdb, n, &s, VSCSI_EXEC_NO_RETRY);
 		if (r == 0)
 			return 0;
 		if (r != -VSCSI_EIO || !s.valid)
 			return r;
 		if (s.key == SCSI_SK_UNIT_ATTENTION) {
-			if (vs_verbose(c))
+			if (verbose(c))
 				vs_log(c->glue, VS_LOG_INFO,
 				       "vscsi %u:0:%u:%u: TEST UNIT READY: unit attention %02x/%02x (%s), retrying",
 				       c->host, t, l, s.asc, s.ascq, scsi_asc_text(s.asc, s.ascq));
@@ -329,12 +173,12 @@ static int vs_wait_ready(struct vscsi_ctrl *c, struct vscsi_lun *lun)
 		if (s.key == SCSI_SK_NOT_READY && s.asc == 0x04) {
 			if (s.ascq == 0x02 && !started) {
 				n = scsi_cdb_start_stop_unit(cdb, false, false, true);
-				vs_scan_cmd_sense(c, t, l, cdb, n, &s, VSCSI_EXEC_RETRY_UA);
+				scan_cmd_sense(c, t, l, cdb, n, &s, VSCSI_EXEC_RETRY_UA);
 				started = true;
 				continue;
 			}
 			if (s.ascq == 0x01 && c->glue->delay_us) {
-				c->glue->delay_us(c->glue->ctx, 100000); /* becoming ready */
+				vs_delay_us(c->glue, 100000); /* becoming ready */
 				continue;
 			}
 		}
@@ -343,26 +187,31 @@ static int vs_wait_ready(struct vscsi_ctrl *c, struct vscsi_lun *lun)
 	return r;
 }
 
-static void vs_read_mode(struct vscsi_ctrl *c, struct vscsi_lun *lun)
+static void read_mode(struct vscsi_ctrl *c, struct vscsi_lun *lun)
 {
 	unsigned t = lun->info.target, l = lun->info.lun;
 	uint8_t cdb[SCSI_MAX_CDB], d[255];
 	uint32_t got;
 	unsigned n = scsi_cdb_mode_sense6(cdb, false, SCSI_MODE_PC_CURRENT, SCSI_MODE_PAGE_ALL, 0,
 					  255);
-	if (vs_scan_cmd(c, t, l, cdb, n, d, 255, &got, NULL, VSCSI_EXEC_RETRY_UA) == 0) {
+	if (scan_cmd(c, t, l, cdb, n, d, 255, &got, NULL, VSCSI_EXEC_RETRY_UA) == 0) {
 		vs_parse_mode(d, got, false, &lun->info);
 		return;
 	}
 	n = scsi_cdb_mode_sense10(cdb, false, SCSI_MODE_PC_CURRENT, SCSI_MODE_PAGE_ALL, 0, 255);
-	if (vs_scan_cmd(c, t, l, cdb, n, d, 255, &got, NULL, VSCSI_EXEC_RETRY_UA) == 0)
+	if (scan_cmd(c, t, l, cdb, n, d, 255, &got, NULL, VSCSI_EXEC_RETRY_UA) == 0)
 		vs_parse_mode(d, got, true, &lun->info);
 }
 
-static void vs_compute_limits(struct vscsi_ctrl *c, struct vscsi_lun *lun)
+/* Per-command limits of the LUN: the adapter's, the VPD B0h MAXIMUM
+ * TRANSFER LENGTH, whole blocks; and how many commands may be outstanding
+ * (cmd_per_lun, virtio 1.2 §5.6.4, no more than the request slots). */
+static void compute_limits(struct vscsi_ctrl *c, struct vscsi_lun *lun)
 {
 	struct vscsi_lun_info *info = &lun->info;
-	uint64_t mt = c->max_transfer;
+	struct vs_adapter_limits lim;
+	vs_adapter_get_limits(c->adapter, &lim);
+	uint64_t mt = lim.max_transfer;
 	if (lun->vpd_max_xfer_blocks && info->block_size) {
 		uint64_t v = (uint64_t)lun->vpd_max_xfer_blocks * info->block_size;
 		if (v < mt)
@@ -371,15 +220,15 @@ static void vs_compute_limits(struct vscsi_ctrl *c, struct vscsi_lun *lun)
 	if (info->block_size && mt >= info->block_size)
 		mt -= mt % info->block_size; /* whole blocks */
 	info->max_transfer_bytes = (uint32_t)mt;
-	info->max_segments = c->nrq ? c->rq[0].max_segs : 1;
-	uint32_t depth = c->cmd_per_lun;
-	if (c->nrq && depth > c->rq[0].nreqs * c->nrq)
-		depth = c->rq[0].nreqs * c->nrq;
+	info->max_segments = lim.max_segments;
+	uint32_t depth = lim.cmd_per_lun;
+	if (lim.request_slots && depth > lim.request_slots)
+		depth = lim.request_slots;
 	info->queue_depth = depth;
 }
 
 /* Capacity, medium and write protection; notifies changes. */
-static int vs_refresh(struct vscsi_ctrl *c, struct vscsi_lun *lun, bool announce)
+static int refresh(struct vscsi_ctrl *c, struct vscsi_lun *lun, bool announce)
 {
 	struct vscsi_lun_info *info = &lun->info;
 	unsigned t = info->target, l = info->lun;
@@ -387,25 +236,24 @@ static int vs_refresh(struct vscsi_ctrl *c, struct vscsi_lun *lun, bool announce
 	uint32_t old_bs = info->block_size;
 	bool old_medium = info->medium;
 
-	int r = vs_wait_ready(c, lun);
+	int r = wait_ready(c, lun);
 	info->ready = r == 0;
 	info->medium = r != -VSCSI_ENOMEDIUM;
 	if (r == 0) {
 		uint8_t cdb[SCSI_MAX_CDB], d[32];
 		uint32_t got;
 		unsigned n = scsi_cdb_read_capacity10(cdb);
-		r = vs_scan_cmd(c, t, l, cdb, n, d, 8, &got, NULL, VSCSI_EXEC_RETRY_UA);
-		if (r == 0 && got >= 8) {
-			uint32_t last = vs_be32(d);
-			info->blocks = (uint64_t)last + 1;
-			info->block_size = vs_be32(d + 4);
-			bool want16 = last == 0xffffffffu ||
+		r = scan_cmd(c, t, l, cdb, n, d, 8, &got, NULL, VSCSI_EXEC_RETRY_UA);
+		if (r == 0 && vs_parse_capacity10(d, got, &info->blocks, &info->block_size)) {
+			/* (16) when (10) cannot tell, and for the thin-provisioning
+			 * bits of disks that may have them (as Linux's sd). */
+			bool want16 = info->blocks > 0xffffffffu ||
 				      (info->type == SCSI_TYPE_DISK &&
-				       (vs_has_vpd(info, SCSI_VPD_LB_PROVISIONING) ||
+				       (has_vpd(info, SCSI_VPD_LB_PROVISIONING) ||
 					info->scsi_version >= 5));
 			if (want16) {
 				n = scsi_cdb_read_capacity16(cdb, 32);
-				if (vs_scan_cmd(c, t, l, cdb, n, d, 32, &got, NULL,
+				if (scan_cmd(c, t, l, cdb, n, d, 32, &got, NULL,
 						VSCSI_EXEC_RETRY_UA) == 0)
 					vs_parse_capacity16(d, got, info);
 			}
@@ -430,8 +278,8 @@ static int vs_refresh(struct vscsi_ctrl *c, struct vscsi_lun *lun, bool announce
 	if (info->type == SCSI_TYPE_CDROM || info->type == SCSI_TYPE_WORM)
 		info->read_only = true; /* MMC writing is not supported by this driver */
 	else if (info->medium)
-		vs_read_mode(c, lun);
-	vs_compute_limits(c, lun);
+		read_mode(c, lun);
+	compute_limits(c, lun);
 
 	if (announce) {
 		if (old_medium != info->medium)
@@ -451,19 +299,19 @@ int vscsi_lun_revalidate(struct vscsi_lun *lun)
 {
 	if (!lun || lun->info.gone)
 		return -VSCSI_ENODEV;
-	return vs_refresh(lun->ctrl, lun, true);
+	return refresh(lun->ctrl, lun, true);
 }
 
-static void vs_announce(struct vscsi_ctrl *c, struct vscsi_lun *lun)
+static void announce(struct vscsi_ctrl *c, struct vscsi_lun *lun)
 {
 	const struct vscsi_lun_info *i = &lun->info;
 	char size[48] = "";
-	if (vs_has_blocks(i->type) && i->medium && i->blocks) {
+	if (has_blocks(i->type) && i->medium && i->blocks) {
 		uint64_t bytes = i->blocks * i->block_size;
 		uint64_t mib = bytes >> 20;
 		vs_snprintf(size, sizeof(size), " %llu x %u (%llu MiB)",
 			    (unsigned long long)i->blocks, i->block_size, (unsigned long long)mib);
-	} else if (vs_has_blocks(i->type) && !i->medium) {
+	} else if (has_blocks(i->type) && !i->medium) {
 		vs_snprintf(size, sizeof(size), " no medium");
 	}
 	vs_log(c->glue, VS_LOG_INFO, "vscsi %u:0:%u:%u: %-7s %-8s %-16s %-4s %s%s%s%s%s",
@@ -479,14 +327,12 @@ int vs_scan_lun(struct vscsi_ctrl *c, unsigned t, unsigned l)
 	uint32_t got;
 	struct vscsi_cmd res;
 	unsigned n = scsi_cdb_inquiry(cdb, false, 0, sizeof(d));
-	int r = vs_scan_cmd(c, t, l, cdb, n, d, sizeof(d), &got, &res, 0);
+	int r = scan_cmd(c, t, l, cdb, n, d, sizeof(d), &got, &res, 0);
 	if (r < 0)
 		return r;
-	if (got < 5)
-		return -VSCSI_EIO;
-	/* SPC-4 §6.4.2: qualifier 0 only; QEMU answers 1 (LUN 0 missing) or 3. */
-	if ((d[0] >> 5) != 0)
-		return -VSCSI_ENXIO;
+	r = vs_parse_inquiry_present(d, got);
+	if (r < 0)
+		return r;
 
 	struct vscsi_lun *lun = vs_lun_get(c, t, l);
 	if (!lun)
@@ -508,21 +354,21 @@ int vs_scan_lun(struct vscsi_ctrl *c, unsigned t, unsigned l)
 		return vs_scan_lun(c, t, l);
 	}
 	lun->seen = true;
-	vs_read_vpd(c, lun);
-	if (vs_has_blocks(lun->info.type))
-		vs_refresh(c, lun, !is_new);
+	read_vpd(c, lun);
+	if (has_blocks(lun->info.type))
+		refresh(c, lun, !is_new);
 	else
-		vs_compute_limits(c, lun);
+		compute_limits(c, lun);
 	lun->info.gone = false;
 	if (is_new) {
 		vs_lun_assign_name(lun);
-		vs_announce(c, lun);
+		announce(c, lun);
 		vs_notify_change(lun, VSCSI_CHANGE_ADDED);
 	}
 	return 0;
 }
 
-static void vs_sort_luns(uint16_t *v, unsigned n)
+static void sort_luns(uint16_t *v, unsigned n)
 {
 	/* Shell sort: the list is usually short and nearly sorted. */
 	for (unsigned gap = n / 2; gap; gap /= 2)
@@ -534,16 +380,20 @@ static void vs_sort_luns(uint16_t *v, unsigned n)
 			}
 }
 
-static uint32_t vs_scan_max_lun(const struct vscsi_ctrl *c)
+/* The last LUN to look at: the device's max_lun (at most 16383, the
+ * addressing of virtio 1.2 §5.6.6.1) and the caller's bound. */
+static uint32_t scan_max_lun(const struct vscsi_ctrl *c)
 {
-	uint32_t m = c->max_lun > 16383 ? 16383 : c->max_lun;
+	struct vs_adapter_limits lim;
+	vs_adapter_get_limits(c->adapter, &lim);
+	uint32_t m = lim.max_lun > 16383 ? 16383 : lim.max_lun;
 	return c->opts.scan_max_lun < m ? c->opts.scan_max_lun : m;
 }
 
-static int vs_scan_target_inner(struct vscsi_ctrl *c, unsigned t)
+static int scan_target_luns(struct vscsi_ctrl *c, unsigned t)
 {
 	const struct vscsi_glue *g = c->glue;
-	uint32_t maxl = vs_scan_max_lun(c);
+	uint32_t maxl = scan_max_lun(c);
 	uint32_t cap = 8 + 8 * 32; /* grown when the target lists more */
 	uint8_t *buf = NULL;
 	uint16_t *luns = NULL;
@@ -559,7 +409,7 @@ static int vs_scan_target_inner(struct vscsi_ctrl *c, unsigned t)
 		uint32_t got;
 		struct vscsi_cmd res;
 		unsigned n = scsi_cdb_report_luns(cdb, 0, cap);
-		int r = vs_scan_cmd(c, t, 0, cdb, n, buf, cap, &got, &res, VSCSI_EXEC_RETRY_UA);
+		int r = scan_cmd(c, t, 0, cdb, n, buf, cap, &got, &res, VSCSI_EXEC_RETRY_UA);
 		if (r == -VSCSI_ENXIO && res.response == VSCSI_S_BAD_TARGET) {
 			g->dma_free(g->ctx, buf, cap);
 			return 0; /* no target here: no retries, no fallback */
@@ -572,14 +422,14 @@ static int vs_scan_target_inner(struct vscsi_ctrl *c, unsigned t)
 		if (!luns)
 			break;
 		nluns = scsi_report_luns_parse(buf, got, luns, (cap - 8) / 8 + 1, &listed);
-		if (nluns >= 0 && listed > (got - 8) / 8 && cap < 8 + 8 * VS_MAX_REPORT_LUNS) {
+		if (nluns >= 0 && listed > (got - 8) / 8 && cap < 8 + 8 * MAX_REPORT_LUNS) {
 			/* Truncated: ask again with room for the whole list. */
 			g->dma_free(g->ctx, luns, luns_size);
 			g->dma_free(g->ctx, buf, cap);
 			luns = NULL;
 			buf = NULL;
 			uint64_t want = 8 + 8ull * listed;
-			cap = (uint32_t)(want > 8 + 8 * VS_MAX_REPORT_LUNS ? 8 + 8 * VS_MAX_REPORT_LUNS
+			cap = (uint32_t)(want > 8 + 8 * MAX_REPORT_LUNS ? 8 + 8 * MAX_REPORT_LUNS
 									   : want);
 			nluns = -1;
 			continue;
@@ -591,13 +441,13 @@ static int vs_scan_target_inner(struct vscsi_ctrl *c, unsigned t)
 
 	int found = 0;
 	if (nluns >= 0) {
-		vs_sort_luns(luns, (unsigned)nluns);
+		sort_luns(luns, (unsigned)nluns);
 		for (int i = 0; i < nluns; i++)
 			if (luns[i] <= maxl && vs_scan_lun(c, t, luns[i]) == 0)
 				found++;
 	} else {
 		/* REPORT LUNS refused: INQUIRY LUNs 0..n-1 (bounded). */
-		uint32_t seq = c->opts.seq_scan_luns ? c->opts.seq_scan_luns : VS_SEQ_SCAN_DEFAULT;
+		uint32_t seq = c->opts.seq_scan_luns ? c->opts.seq_scan_luns : SEQ_SCAN_DEFAULT;
 		for (uint32_t l = 0; l < seq && l <= maxl; l++) {
 			/* A missing LUN 0 does not end the walk: others may exist. */
 			if (vs_scan_lun(c, t, l) == 0)
@@ -611,14 +461,14 @@ static int vs_scan_target_inner(struct vscsi_ctrl *c, unsigned t)
 
 int vs_scan_target(struct vscsi_ctrl *c, unsigned t, bool remove_missing)
 {
-	if (c->dead)
+	if (vs_adapter_is_dead(c->adapter))
 		return -VSCSI_ENODEV;
 	bool was = c->scanning;
 	c->scanning = true;
 	for (struct vscsi_lun *l = c->luns; l; l = l->next)
 		if (l->info.target == t)
 			l->seen = false;
-	int n = vs_scan_target_inner(c, t);
+	int n = scan_target_luns(c, t);
 	if (remove_missing)
 		for (struct vscsi_lun *l = c->luns; l; l = l->next)
 			if (l->info.target == t && !l->seen && !l->info.gone)
@@ -629,19 +479,21 @@ int vs_scan_target(struct vscsi_ctrl *c, unsigned t, bool remove_missing)
 
 int vs_scan(struct vscsi_ctrl *c)
 {
-	if (c->dead)
+	if (vs_adapter_is_dead(c->adapter))
 		return -VSCSI_ENODEV;
 	if (c->scanning)
 		return -VSCSI_EBUSY;
 	c->scanning = true;
-	uint64_t t0 = vs_now(c);
+	uint64_t t0 = vs_now(c->glue);
 	for (struct vscsi_lun *l = c->luns; l; l = l->next)
 		l->seen = false;
-	uint32_t maxt = c->max_target > 255 ? 255 : c->max_target;
+	struct vs_adapter_limits lim;
+	vs_adapter_get_limits(c->adapter, &lim);
+	uint32_t maxt = lim.max_target > 255 ? 255 : lim.max_target;
 	if (c->opts.scan_max_target < maxt)
 		maxt = c->opts.scan_max_target;
-	for (uint32_t t = 0; t <= maxt && !c->dead; t++)
-		vs_scan_target_inner(c, t);
+	for (uint32_t t = 0; t <= maxt && !vs_adapter_is_dead(c->adapter); t++)
+		scan_target_luns(c, t);
 	int present = 0;
 	for (struct vscsi_lun *l = c->luns; l; l = l->next) {
 		if (!l->seen && !l->info.gone)
@@ -649,11 +501,11 @@ int vs_scan(struct vscsi_ctrl *c)
 		if (!l->info.gone)
 			present++;
 	}
-	c->stats.last_scan_ns = vs_now(c) - t0;
-	c->stats.rescans++;
+	c->last_scan_ns = vs_now(c->glue) - t0;
+	c->rescans++;
 	c->scanning = false;
 	vs_log(c->glue, VS_LOG_INFO, "vscsi host%u: scan found %d LUN(s) on targets 0..%u in %llu ms",
-	       c->host, present, maxt, (unsigned long long)(c->stats.last_scan_ns / 1000000u));
+	       c->host, present, maxt, (unsigned long long)(c->last_scan_ns / 1000000u));
 	return present;
 }
 

@@ -1,6 +1,8 @@
 /*
  * util.h - the few freestanding helpers every drv/ layer uses: byte
- * copies, little-endian access, formatted logging through the host glue.
+ * copies, formatted logging, the clock and delays through the host glue,
+ * barriers, register access and locks.  Byte order is in byteorder.h
+ * (included here).
  *
  * drv/ includes no libc header.  The compiler may still emit calls to
  * memcpy/memset/memmove/memcmp (a freestanding C implementation must
@@ -14,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "vscsi/glue.h"
+#include "util/byteorder.h"
 
 #define VS_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define VS_MIN(a, b) ((a) < (b) ? (a) : (b))
@@ -38,71 +41,6 @@ int vs_snprintf(char *buf, size_t size, const char *fmt, ...)
 enum { VS_LOG_ERR = 0, VS_LOG_WARN = 1, VS_LOG_INFO = 2, VS_LOG_DEBUG = 3 };
 void vs_log(const struct vscsi_glue *g, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-
-/* Little-endian accessors for wire structures (virtio 1.x is LE). */
-static inline uint16_t vs_le16(const void *p)
-{
-	const uint8_t *b = p;
-	return (uint16_t)(b[0] | b[1] << 8);
-}
-static inline uint32_t vs_le32(const void *p)
-{
-	const uint8_t *b = p;
-	return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
-}
-static inline uint64_t vs_le64(const void *p)
-{
-	return vs_le32(p) | (uint64_t)vs_le32((const uint8_t *)p + 4) << 32;
-}
-static inline void vs_put_le16(void *p, uint16_t v)
-{
-	uint8_t *b = p;
-	b[0] = (uint8_t)v;
-	b[1] = (uint8_t)(v >> 8);
-}
-static inline void vs_put_le32(void *p, uint32_t v)
-{
-	uint8_t *b = p;
-	for (int i = 0; i < 4; i++)
-		b[i] = (uint8_t)(v >> (8 * i));
-}
-static inline void vs_put_le64(void *p, uint64_t v)
-{
-	vs_put_le32(p, (uint32_t)v);
-	vs_put_le32((uint8_t *)p + 4, (uint32_t)(v >> 32));
-}
-/* Big-endian, for SCSI CDBs and data (SPC-4 §3.5: MSB first). */
-static inline uint16_t vs_be16(const void *p)
-{
-	const uint8_t *b = p;
-	return (uint16_t)(b[0] << 8 | b[1]);
-}
-static inline uint32_t vs_be32(const void *p)
-{
-	const uint8_t *b = p;
-	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
-}
-static inline uint64_t vs_be64(const void *p)
-{
-	return (uint64_t)vs_be32(p) << 32 | vs_be32((const uint8_t *)p + 4);
-}
-static inline void vs_put_be16(void *p, uint16_t v)
-{
-	uint8_t *b = p;
-	b[0] = (uint8_t)(v >> 8);
-	b[1] = (uint8_t)v;
-}
-static inline void vs_put_be32(void *p, uint32_t v)
-{
-	uint8_t *b = p;
-	for (int i = 0; i < 4; i++)
-		b[i] = (uint8_t)(v >> (24 - 8 * i));
-}
-static inline void vs_put_be64(void *p, uint64_t v)
-{
-	vs_put_be32(p, (uint32_t)(v >> 32));
-	vs_put_be32((uint8_t *)p + 4, (uint32_t)v);
-}
 
 /* Memory barriers for memory shared with the device (virtio 1.2 §2.7.13).
  * The device is software on a coherent CPU (no ORDER_PLATFORM), so on x86
@@ -136,6 +74,18 @@ static inline void vs_mmio_w16(volatile void *base, uint32_t off, uint16_t v)
 static inline void vs_mmio_w32(volatile void *base, uint32_t off, uint32_t v)
 {
 	*(volatile uint32_t *)((volatile uint8_t *)base + off) = v;
+}
+
+/* The host's monotonic clock, and a delay that is skipped when the host
+ * offers none (the callers spin instead). */
+static inline uint64_t vs_now(const struct vscsi_glue *g)
+{
+	return g->clock_ns(g->ctx);
+}
+static inline void vs_delay_us(const struct vscsi_glue *g, uint32_t us)
+{
+	if (g->delay_us)
+		g->delay_us(g->ctx, us);
 }
 
 /* Lock helpers that tolerate a host without locks. */

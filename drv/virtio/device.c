@@ -9,12 +9,12 @@
  *   7 queues and interrupts                          virtio_queues_create()
  *   8 DRIVER_OK                                      virtio_driver_ok()
  *
- * plus config-space reads under config_generation (§2.5.1), full reset
+ * plus config-space reads under config_generation (virtio 1.2 §2.5.1), full reset
  * and re-initialisation, and polling.
  */
 #include "virtio/virtqueue.h"
 
-/* Feature bits that belong to the device type (§6: 0-23 and 50-127). */
+/* Feature bits that belong to the device type (virtio 1.2 §6: 0-23 and 50-127). */
 #define DEVICE_SPECIFIC_MASK (0x0000000000ffffffull | (~0ull << 50))
 /* Transport bits this layer implements. */
 #define MODERN_BITS (VIRTIO_BIT(VIRTIO_F_VERSION_1) | VIRTIO_BIT(VIRTIO_F_INDIRECT_DESC) | \
@@ -91,7 +91,7 @@ int virtio_pci_open(const struct vscsi_glue *glue, struct vscsi_pci_addr pci,
 	p->device = (uint16_t)vpci_cfg_read(dev, 0x02, 2);
 	p->revision = (uint8_t)vpci_cfg_read(dev, 0x08, 1);
 	p->subsys_device = (uint16_t)vpci_cfg_read(dev, 0x2e, 2);
-	/* §4.1.2: 0x1040 + type for modern devices; transitional devices
+	/* virtio 1.2 §4.1.2: 0x1040 + type for modern devices; transitional devices
 	 * (0x1000-0x103f) carry the type in the subsystem device ID. */
 	if (p->vendor != PCI_VENDOR_VIRTIO || p->device < 0x1000 || p->device > 0x107f) {
 		free_device(dev);
@@ -156,7 +156,7 @@ int virtio_mmio_open(const struct vscsi_glue *glue, uint64_t phys, uint32_t gsi,
 
 void virtio_add_status(struct virtio_device *dev, uint8_t bits)
 {
-	/* §2.1.1: the driver never clears a bit; the value it writes is
+	/* virtio 1.2 §2.1.1: the driver never clears a bit; the value it writes is
 	 * everything it set so far plus the new bits. */
 	uint8_t st = (uint8_t)((dev->ops->get_status(dev) & ~VIRTIO_STATUS_NEEDS_RESET) | bits);
 	dev->ops->set_status(dev, st);
@@ -196,7 +196,7 @@ static int finish(struct virtio_device *dev, uint64_t accept)
 {
 	dev->ops->set_features(dev, accept);
 	if (!dev->ops->legacy) {
-		/* §3.1.1 step 6: the device may refuse the subset; it says so
+		/* virtio 1.2 §3.1.1 step 6: the device may refuse the subset; it says so
 		 * by leaving FEATURES_OK clear (QEMU does when ACCESS_PLATFORM
 		 * is offered and not accepted). */
 		virtio_add_status(dev, VIRTIO_STATUS_FEATURES_OK);
@@ -232,14 +232,14 @@ int virtio_negotiate(struct virtio_device *dev, uint64_t wanted)
 		offered &= 0xffffffffull; /* the legacy interfaces carry 32 bits */
 	dev->offered = offered;
 
-	/* §2.2 / §6: accept only bits we implement and the caller asked for
+	/* virtio 1.2 §2.2 / §6: accept only bits we implement and the caller asked for
 	 * among the device-type bits; never unknown bits, never bit 30
 	 * (QEMU's historic "bad feature"), never what the caller vetoed. */
 	uint64_t ours = dev->ops->legacy ? LEGACY_BITS : MODERN_BITS;
 	uint64_t accept = offered & (ours | (wanted & DEVICE_SPECIFIC_MASK));
 	accept &= ~dev->opts.feature_veto;
 	if (!dev->ops->legacy) {
-		/* §6.1: VERSION_1 MUST be accepted; a modern transport without
+		/* virtio 1.2 §6.1: VERSION_1 MUST be accepted; a modern transport without
 		 * it would be a legacy device in disguise. */
 		if (!(offered & VIRTIO_BIT(VIRTIO_F_VERSION_1))) {
 			vs_log(dev->glue, VS_LOG_ERR,
@@ -276,7 +276,7 @@ uint64_t virtio_features(const struct virtio_device *dev)
 int virtio_config_read(struct virtio_device *dev, uint32_t off, void *buf, uint32_t len)
 {
 	uint8_t *out = buf;
-	/* §2.5.1 / §4.1.3.1: read under an unchanged config_generation; each
+	/* virtio 1.2 §2.5.1 / §4.1.3.1: read under an unchanged config_generation; each
 	 * field with its natural width (32-bit pieces for anything larger). */
 	for (int tries = 0; tries < CONFIG_READ_TRIES; tries++) {
 		uint32_t before = dev->ops->config_generation(dev);
@@ -329,7 +329,7 @@ static int choose_size(struct virtio_device *dev, unsigned idx, uint16_t max, ui
 		max = VIRTQ_MAX_SIZE;
 	if (fixed) {
 		/* Legacy PCI has no way to negotiate the queue size
-		 * (§4.1.5.1.3.1): allocate all of it.  Split rings need a power of 2. */
+		 * (virtio 1.2 §4.1.5.1.3.1): allocate all of it.  Split rings need a power of 2. */
 		if (!packed && !pow2) {
 			vs_log(dev->glue, VS_LOG_ERR,
 			       "virtio %s: queue %u has size %u, not a power of 2", dev->location,
@@ -343,7 +343,7 @@ static int choose_size(struct virtio_device *dev, unsigned idx, uint16_t max, ui
 	if (want && want < s)
 		s = want;
 	if (!packed)
-		s = round_down_pow2(s); /* §2.7: split queue sizes are powers of 2 */
+		s = round_down_pow2(s); /* virtio 1.2 §2.7: split queue sizes are powers of 2 */
 	*size = s;
 	return 0;
 }
@@ -355,7 +355,7 @@ static int program_queues(struct virtio_device *dev, bool *soft)
 {
 	*soft = false;
 	if (dev->intr == VIRTIO_INTR_MSIX) {
-		/* §4.1.5.1.2: the driver MUST read the vector back; NO_VECTOR
+		/* virtio 1.2 §4.1.5.1.2: the driver MUST read the vector back; NO_VECTOR
 		 * means the device could not allocate it. */
 		int rc = dev->ops->set_config_vector(dev, VIRTIO_MSIX_CONFIG_ENTRY);
 		if (rc) {
@@ -439,7 +439,7 @@ static int bring_up(struct virtio_device *dev, enum virtio_intr_mode mode, bool 
 		mode = next;
 		shared = next_shared;
 		/* Queues already programmed with vectors are undone by a reset;
-		 * then the whole sequence runs again (§3.1.1). */
+		 * then the whole sequence runs again (virtio 1.2 §3.1.1). */
 		rc = run_features(dev, dev->features);
 		if (rc)
 			return rc;
@@ -502,7 +502,7 @@ int virtio_queues_create(struct virtio_device *dev, unsigned n, const struct vir
 
 int virtio_wait_reset_done(struct virtio_device *dev)
 {
-	/* §4.1.4.3.2 (and §2.4 for every transport): writing 0 starts the
+	/* virtio 1.2 §4.1.4.3.2 (and §2.4 for every transport): writing 0 starts the
 	 * reset, which may complete asynchronously; the driver waits until a
 	 * read of the status returns 0 before touching the device again. */
 	uint64_t start = dev->glue->clock_ns(dev->glue->ctx);
@@ -521,11 +521,11 @@ void virtio_driver_ok(struct virtio_device *dev)
 	dev->reset_done = false;
 	for (unsigned i = 0; i < dev->nvq; i++) {
 		/* Nobody listens for used-buffer notifications in polling
-		 * mode: suppress them (§2.7.10 / §2.8.10), so the device does
+		 * mode: suppress them (virtio 1.2 §2.7.10 / §2.8.10), so the device does
 		 * not raise an interrupt for every completion. */
 		if (dev->intr == VIRTIO_INTR_POLL)
 			virtq_disable_cb(dev->vqs[i]);
-		/* Buffers published before DRIVER_OK were not announced (§3.1.1). */
+		/* Buffers published before DRIVER_OK were not announced (virtio 1.2 §3.1.1). */
 		virtq_flush_deferred_kick(dev->vqs[i]);
 	}
 }
@@ -585,7 +585,7 @@ void virtio_close(struct virtio_device *dev)
 {
 	if (!dev)
 		return;
-	/* Stop all DMA before any memory goes back (§3.3.1). */
+	/* Stop all DMA before any memory goes back (virtio 1.2 §3.3.1). */
 	if (dev->touched)
 		(void)dev->ops->reset(dev);
 	virtio_irq_teardown(dev);
@@ -610,7 +610,7 @@ bool virtio_needs_reset(struct virtio_device *dev)
 
 void virtio_poll(struct virtio_device *dev)
 {
-	/* With MSI-X the ISR is not used (§4.1.5.3); elsewhere it tells
+	/* With MSI-X the ISR is not used (virtio 1.2 §4.1.5.3); elsewhere it tells
 	 * about config changes (bit 1) and is cleared by the read.  Reading
 	 * it is a trip into the device model, which under emulation competes
 	 * with the device's own request processing: a polling driver looks

@@ -28,7 +28,7 @@ static void run_all_queues(struct virtio_device *dev)
 
 void virtio_irq_dispatch_isr(struct virtio_device *dev, uint8_t isr)
 {
-	/* §4.1.4.5: bit 0 a queue (which one is not said: scan all), bit 1 a
+	/* virtio 1.2 §4.1.4.5: bit 0 a queue (which one is not said: scan all), bit 1 a
 	 * configuration change; one interrupt may carry both. */
 	if (isr & 1)
 		run_all_queues(dev);
@@ -94,7 +94,7 @@ static int setup_msix(struct virtio_device *dev, bool shared)
 	if (!dev->ops->msix_setup || !dev->ops->msix_table_size)
 		return -VSCSI_ENOSYS;
 	unsigned table = dev->ops->msix_table_size(dev);
-	if (table < n) /* §4.1.5.1.2: never map beyond the table */
+	if (table < n) /* virtio 1.2 §4.1.5.1.2: never map beyond the table */
 		return -VSCSI_ENOSPC;
 	dev->irqs = virtio_alloc(dev->glue, sizeof(*dev->irqs) * n);
 	if (dev->irqs)

@@ -1,11 +1,13 @@
 /*
  * mmio.c - the virtio-mmio transport, virtio 1.2 §4.2: version 2 (the
  * virtio 1.x register file) and version 1 (legacy: GuestPageSize,
- * QueueAlign and a queue page frame number, §4.2.4).  Registers are 32
+ * QueueAlign and a queue page frame number, virtio 1.2 §4.2.4).  Registers are 32
  * bits wide; the device configuration starts at 0x100.
  *
- * QEMU's microvm machine places its virtio-mmio windows at 0xFEB00000 +
- * 0x200 * i and does not tell a PVH kernel about them: virtio_mmio_scan().
+ * Finding the windows is the host's business (QEMU's microvm machine
+ * places them at 0xFEB00000 + 0x200 * i and tells a PVH kernel nothing
+ * about them; the test kernel probes that range itself): the driver is
+ * handed one window at a time by vscsi_probe_mmio().
  */
 #include "virtio/virtqueue.h"
 
@@ -42,12 +44,12 @@
 
 static uint32_t rd(struct virtio_device *dev, uint32_t off)
 {
-	return vq_cpu32(vs_mmio_r32(dev->t.mmio.regs, off));
+	return vs_cpu_le32(vs_mmio_r32(dev->t.mmio.regs, off));
 }
 
 static void wr(struct virtio_device *dev, uint32_t off, uint32_t v)
 {
-	vs_mmio_w32(dev->t.mmio.regs, off, vq_cpu32(v));
+	vs_mmio_w32(dev->t.mmio.regs, off, vs_cpu_le32(v));
 }
 
 static uint8_t mmio_get_status(struct virtio_device *dev)
@@ -102,8 +104,8 @@ static uint32_t mmio_config_read(struct virtio_device *dev, uint32_t off, unsign
 	if (width == 1)
 		return vs_mmio_r8(c, off);
 	if (width == 2)
-		return vq_cpu16(vs_mmio_r16(c, off));
-	return vq_cpu32(vs_mmio_r32(c, off));
+		return vs_cpu_le16(vs_mmio_r16(c, off));
+	return vs_cpu_le32(vs_mmio_r32(c, off));
 }
 
 static void mmio_config_write(struct virtio_device *dev, uint32_t off, unsigned width, uint32_t v)
@@ -114,9 +116,9 @@ static void mmio_config_write(struct virtio_device *dev, uint32_t off, unsigned 
 	if (width == 1)
 		vs_mmio_w8(c, off, (uint8_t)v);
 	else if (width == 2)
-		vs_mmio_w16(c, off, vq_cpu16((uint16_t)v));
+		vs_mmio_w16(c, off, vs_cpu_le16((uint16_t)v));
 	else
-		vs_mmio_w32(c, off, vq_cpu32(v));
+		vs_mmio_w32(c, off, vs_cpu_le32(v));
 }
 
 static uint32_t mmio_config_generation(struct virtio_device *dev)
@@ -133,7 +135,7 @@ static uint16_t mmio_queue_count(struct virtio_device *dev)
 static uint16_t mmio_queue_max_size(struct virtio_device *dev, uint16_t idx)
 {
 	wr(dev, M_QUEUE_SEL, idx);
-	/* §4.2.3.2: a queue already in use is not ours to set up. */
+	/* virtio 1.2 §4.2.3.2: a queue already in use is not ours to set up. */
 	if (dev->t.mmio.version >= 2 ? rd(dev, M_QUEUE_READY) : rd(dev, M_QUEUE_PFN))
 		return 0;
 	uint32_t max = rd(dev, M_QUEUE_NUM_MAX);
@@ -156,7 +158,7 @@ static int mmio_queue_setup(struct virtio_device *dev, uint16_t idx, uint16_t si
 		wr(dev, M_QUEUE_READY, 1);
 		return 0;
 	}
-	/* Version 1 (§4.2.4): one contiguous ring, the used ring aligned to
+	/* Version 1 (virtio 1.2 §4.2.4): one contiguous ring, the used ring aligned to
 	 * QueueAlign, located by its page frame number. */
 	if ((desc & (PAGE_SIZE_V1 - 1)) || driver != desc + vq_split_avail_off(size) ||
 	    device != desc + vq_split_used_off(size) || (desc / PAGE_SIZE_V1) > 0xffffffffull) {
@@ -178,7 +180,7 @@ static void mmio_queue_notify(struct virtio_device *dev, struct virtqueue *vq)
 
 static uint8_t mmio_isr_read(struct virtio_device *dev)
 {
-	/* §4.2.3.4: bit 0 used buffers, bit 1 configuration change; the
+	/* virtio 1.2 §4.2.3.4: bit 0 used buffers, bit 1 configuration change; the
 	 * driver acknowledges what it saw. */
 	uint32_t s = rd(dev, M_INTERRUPT_STATUS);
 	if (s)
@@ -237,7 +239,7 @@ int virtio_mmio_probe(struct virtio_device *dev)
 		       dev->location, magic, m->version);
 		return -VSCSI_ENODEV;
 	}
-	if (dev->device_id == 0) /* §4.2.3.1.1: an empty slot */
+	if (dev->device_id == 0) /* virtio 1.2 §4.2.3.1.1: an empty slot */
 		return -VSCSI_ENODEV;
 #if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
 	if (m->version == 1)
@@ -245,26 +247,4 @@ int virtio_mmio_probe(struct virtio_device *dev)
 #endif
 	dev->ops = m->version == 1 ? &mmio_v1_ops : &mmio_v2_ops;
 	return 0;
-}
-
-int virtio_mmio_scan(const struct vscsi_glue *glue, uint64_t base, unsigned slots, uint32_t stride,
-		     void (*found)(uint64_t phys, unsigned slot, void *arg), void *arg)
-{
-	if (!glue || !glue->mmio_map || !found || stride < 0x100)
-		return -VSCSI_EINVAL;
-	int n = 0;
-	for (unsigned i = 0; i < slots; i++) {
-		uint64_t phys = base + (uint64_t)i * stride;
-		volatile uint8_t *r = glue->mmio_map(glue->ctx, phys, 0x10);
-		if (!r)
-			return -VSCSI_ENOMEM;
-		uint32_t magic = vq_cpu32(vs_mmio_r32(r, M_MAGIC));
-		uint32_t version = vq_cpu32(vs_mmio_r32(r, M_VERSION));
-		uint32_t id = vq_cpu32(vs_mmio_r32(r, M_DEVICE_ID));
-		if (magic == MMIO_MAGIC && (version == 1 || version == 2) && id != 0) {
-			found(phys, i, arg);
-			n++;
-		}
-	}
-	return n;
 }

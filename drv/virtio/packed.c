@@ -3,21 +3,21 @@
  *
  * Memory: the descriptor ring (16 bytes x N) followed by the driver event
  * suppression structure and the device event suppression structure (4
- * bytes each, §2.8.10).
+ * bytes each, virtio 1.2 §2.8.10).
  *
  * A chain occupies consecutive ring positions and carries a buffer id,
  * which is its slot number; ids come from a driver-private free stack.
  * Ownership moves through the AVAIL/USED flag bits and the two wrap
- * counters (§2.8.1), never through an index the device could jump.
+ * counters (virtio 1.2 §2.8.1), never through an index the device could jump.
  */
 #include "virtio/virtqueue.h"
 
-/* descriptor: addr @0, len @8, id @12, flags @14 (§2.8.13) */
+/* descriptor: addr @0, len @8, id @12, flags @14 (virtio 1.2 §2.8.13) */
 #define D_ADDR 0
 #define D_LEN 8
 #define D_ID 12
 #define D_FLAGS 14
-/* event suppression: off_wrap @0, flags @2 (§2.8.10) */
+/* event suppression: off_wrap @0, flags @2 (virtio 1.2 §2.8.10) */
 #define E_OFF_WRAP 0
 #define E_FLAGS 2
 
@@ -46,7 +46,7 @@ static void packed_reset(struct virtqueue *vq)
 	for (uint16_t i = 0; i < vq->size; i++)
 		p->free_ids[i] = (uint16_t)(vq->size - 1 - i);
 	p->nfree_ids = vq->size;
-	/* §2.8.1: both wrap counters start at 1. */
+	/* virtio 1.2 §2.8.1: both wrap counters start at 1. */
 	p->next_avail = 0;
 	p->avail_wrap = true;
 	p->next_used = 0;
@@ -61,7 +61,7 @@ static void packed_reset(struct virtqueue *vq)
 	}
 }
 
-/* §2.8.1: a descriptor is available when AVAIL equals the driver's wrap
+/* virtio 1.2 §2.8.1: a descriptor is available when AVAIL equals the driver's wrap
  * counter and USED differs from it. */
 static uint16_t avail_bits(bool wrap)
 {
@@ -76,7 +76,7 @@ static int packed_add(struct virtqueue *vq, const struct vq_chain *c)
 	unsigned need = indirect ? 1 : total;
 	if (!indirect && total > vq->size)
 		return -VSCSI_EINVAL;
-	/* §2.8.21.1: room for the whole chain before the first descriptor. */
+	/* virtio 1.2 §2.8.21.1: room for the whole chain before the first descriptor. */
 	if (need > vq->num_free || !p->nfree_ids)
 		return -VSCSI_ENOSPC;
 
@@ -89,7 +89,7 @@ static int packed_add(struct virtqueue *vq, const struct vq_chain *c)
 	if (indirect) {
 		uint64_t tbus;
 		volatile uint8_t *t = virtq_indirect_table(vq, id, &tbus);
-		/* §2.8.19: inside a table only WRITE is meaningful; entries
+		/* virtio 1.2 §2.8.19: inside a table only WRITE is meaningful; entries
 		 * follow each other without NEXT. */
 		for (unsigned i = 0; i < total; i++) {
 			bool w = i >= c->n_out;
@@ -118,7 +118,7 @@ static int packed_add(struct virtqueue *vq, const struct vq_chain *c)
 			volatile uint8_t *d = p->desc + (size_t)pos * VRING_DESC_SIZE;
 			vq_wr64(d + D_ADDR, b->addr);
 			vq_wr32(d + D_LEN, b->len);
-			/* §2.8.6: the buffer id belongs in the last descriptor;
+			/* virtio 1.2 §2.8.6: the buffer id belongs in the last descriptor;
 			 * writing it in all of them costs nothing. */
 			vq_wr16(d + D_ID, id);
 			if (i == 0)
@@ -148,13 +148,13 @@ static uint32_t lap_pos(const struct virtqueue *vq, uint16_t pos, bool wrap)
 static bool packed_publish(struct virtqueue *vq)
 {
 	struct vq_packed *p = &vq->u.packed;
-	/* §2.8.21: the rest of each chain before its first flags. */
+	/* virtio 1.2 §2.8.21: the rest of each chain before its first flags. */
 	vs_wmb();
 	for (unsigned i = 0; i < vq->nadded; i++) {
 		struct vq_slot *s = &vq->slots[vq->added[i]];
 		vq_wr16(p->desc + (size_t)s->head * VRING_DESC_SIZE + D_FLAGS, s->head_flags);
 	}
-	/* §2.8.21.3: read the device's suppression only after the flags
+	/* virtio 1.2 §2.8.21.3: read the device's suppression only after the flags
 	 * stores are visible (store-load barrier). */
 	vs_mb();
 	uint32_t cycle = 2u * vq->size;
@@ -202,14 +202,14 @@ static int packed_get(struct virtqueue *vq, void **cookie, uint32_t *len)
 	volatile uint8_t *d = p->desc + (size_t)p->next_used * VRING_DESC_SIZE;
 	if (!is_used(p, vq_rd16(d + D_FLAGS)))
 		return 0;
-	/* §2.8.22: id and len only after the flags said "used". */
+	/* virtio 1.2 §2.8.22: id and len only after the flags said "used". */
 	vs_rmb();
 	uint16_t id = vq_rd16(d + D_ID);
 	uint32_t ulen = vq_rd32(d + D_LEN);
 	int rc = virtq_complete_slot(vq, id, ulen, cookie, len);
 	if (rc)
 		return rc;
-	/* §2.8.6: the device wrote one descriptor for the chain; the next used
+	/* virtio 1.2 §2.8.6: the device wrote one descriptor for the chain; the next used
 	 * one follows the whole chain's length. */
 	uint16_t n = vq->slots[id].ndesc;
 	uint32_t next = (uint32_t)p->next_used + n;

@@ -6,7 +6,7 @@
  * Differences from modern, all kept inside this file: 32 feature bits, no
  * FEATURES_OK, guest-endian registers and config, a queue size the driver
  * cannot change, one contiguous ring with the used ring 4096-aligned
- * (§2.7.2), addressed by page frame number (§4.1.5.1.3.1).
+ * (virtio 1.2 §2.7.2), addressed by page frame number (virtio 1.2 §4.1.5.1.3.1).
  */
 #include "virtio/virtqueue.h"
 
@@ -53,7 +53,7 @@ static void w32(struct virtio_device *dev, uint16_t off, uint32_t v)
 	dev->glue->pio_write32(dev->glue->ctx, port(dev, off), v);
 }
 
-/* The device-specific config moves by 4 bytes while MSI-X is on (§4.1.4.8). */
+/* The device-specific config moves by 4 bytes while MSI-X is on (virtio 1.2 §4.1.4.8). */
 static uint16_t config_base(struct virtio_device *dev)
 {
 	return dev->t.pci.msix_enabled ? L_CONFIG_MSIX : L_CONFIG;

@@ -3,13 +3,13 @@
  * capabilities locate the common configuration, notification, ISR and
  * device configuration structures inside memory BARs.
  *
- * §4.1.3.1: 8-bit fields are accessed with 8-bit accesses, 16-bit fields
+ * virtio 1.2 §4.1.3.1: 8-bit fields are accessed with 8-bit accesses, 16-bit fields
  * with aligned 16-bit accesses, 32- and 64-bit fields with aligned 32-bit
  * accesses (a 64-bit field as two halves, low first).
  */
 #include "virtio/virtqueue.h"
 
-/* struct virtio_pci_cap (§4.1.4) */
+/* struct virtio_pci_cap (virtio 1.2 §4.1.4) */
 #define CAP_LEN 2
 #define CAP_CFG_TYPE 3
 #define CAP_BAR 4
@@ -19,7 +19,7 @@
 
 enum { CFG_COMMON = 1, CFG_NOTIFY = 2, CFG_ISR = 3, CFG_DEVICE = 4 };
 
-/* struct virtio_pci_common_cfg (§4.1.4.3) */
+/* struct virtio_pci_common_cfg (virtio 1.2 §4.1.4.3) */
 #define C_DFSELECT 0x00
 #define C_DF 0x04
 #define C_GFSELECT 0x08
@@ -56,11 +56,11 @@ static uint8_t c8(struct virtio_device *dev, uint32_t off)
 }
 static uint16_t c16(struct virtio_device *dev, uint32_t off)
 {
-	return vq_cpu16(vs_mmio_r16(st(dev)->common, off));
+	return vs_cpu_le16(vs_mmio_r16(st(dev)->common, off));
 }
 static uint32_t c32(struct virtio_device *dev, uint32_t off)
 {
-	return vq_cpu32(vs_mmio_r32(st(dev)->common, off));
+	return vs_cpu_le32(vs_mmio_r32(st(dev)->common, off));
 }
 static void w8(struct virtio_device *dev, uint32_t off, uint8_t v)
 {
@@ -68,11 +68,11 @@ static void w8(struct virtio_device *dev, uint32_t off, uint8_t v)
 }
 static void w16(struct virtio_device *dev, uint32_t off, uint16_t v)
 {
-	vs_mmio_w16(st(dev)->common, off, vq_cpu16(v));
+	vs_mmio_w16(st(dev)->common, off, vs_cpu_le16(v));
 }
 static void w32(struct virtio_device *dev, uint32_t off, uint32_t v)
 {
-	vs_mmio_w32(st(dev)->common, off, vq_cpu32(v));
+	vs_mmio_w32(st(dev)->common, off, vs_cpu_le32(v));
 }
 static void w64(struct virtio_device *dev, uint32_t off, uint64_t v)
 {
@@ -131,8 +131,8 @@ static uint32_t modern_config_read(struct virtio_device *dev, uint32_t off, unsi
 	if (width == 1)
 		return vs_mmio_r8(c, off);
 	if (width == 2)
-		return vq_cpu16(vs_mmio_r16(c, off));
-	return vq_cpu32(vs_mmio_r32(c, off));
+		return vs_cpu_le16(vs_mmio_r16(c, off));
+	return vs_cpu_le32(vs_mmio_r32(c, off));
 }
 
 static void modern_config_write(struct virtio_device *dev, uint32_t off, unsigned width,
@@ -144,9 +144,9 @@ static void modern_config_write(struct virtio_device *dev, uint32_t off, unsigne
 	if (width == 1)
 		vs_mmio_w8(c, off, (uint8_t)v);
 	else if (width == 2)
-		vs_mmio_w16(c, off, vq_cpu16((uint16_t)v));
+		vs_mmio_w16(c, off, vs_cpu_le16((uint16_t)v));
 	else
-		vs_mmio_w32(c, off, vq_cpu32(v));
+		vs_mmio_w32(c, off, vs_cpu_le32(v));
 }
 
 static uint32_t modern_config_generation(struct virtio_device *dev)
@@ -172,7 +172,7 @@ static int modern_queue_setup(struct virtio_device *dev, uint16_t idx, uint16_t 
 	struct virtqueue *vq = virtio_queue(dev, idx);
 	if (!vq)
 		return -VSCSI_EINVAL;
-	/* §4.1.5.1.3: select, size, the three addresses, the notify offset,
+	/* virtio 1.2 §4.1.5.1.3: select, size, the three addresses, the notify offset,
 	 * the vector; queue_enable last. */
 	w16(dev, C_Q_SELECT, idx);
 	w16(dev, C_Q_SIZE, size);
@@ -180,7 +180,7 @@ static int modern_queue_setup(struct virtio_device *dev, uint16_t idx, uint16_t 
 	w64(dev, C_Q_AVAILLO, driver);
 	w64(dev, C_Q_USEDLO, device);
 	uint64_t noff = (uint64_t)c16(dev, C_Q_NOFF) * p->notify_mult;
-	/* §4.1.4.4: the notify address must lie inside the capability's
+	/* virtio 1.2 §4.1.4.4: the notify address must lie inside the capability's
 	 * window; a device that says otherwise is not believed. */
 	if (noff + 2 > p->notify_len) {
 		vs_log(dev->glue, VS_LOG_ERR,
@@ -201,8 +201,8 @@ static int modern_queue_setup(struct virtio_device *dev, uint16_t idx, uint16_t 
 static void modern_queue_notify(struct virtio_device *dev, struct virtqueue *vq)
 {
 	(void)dev;
-	/* §4.1.5.2: without NOTIFICATION_DATA, the 16-bit queue index. */
-	vs_mmio_w16(vq->notify_addr, 0, vq_cpu16(vq->index));
+	/* virtio 1.2 §4.1.5.2: without NOTIFICATION_DATA, the 16-bit queue index. */
+	vs_mmio_w16(vq->notify_addr, 0, vs_cpu_le16(vq->index));
 }
 
 static uint8_t modern_isr_read(struct virtio_device *dev)
@@ -256,7 +256,7 @@ static bool examine_cap(struct virtio_device *dev, uint8_t id, uint8_t off, void
 	uint8_t cap_len = (uint8_t)vpci_cfg_read(dev, (uint16_t)(off + CAP_LEN), 1);
 	uint8_t type = (uint8_t)vpci_cfg_read(dev, (uint16_t)(off + CAP_CFG_TYPE), 1);
 	uint8_t bar = (uint8_t)vpci_cfg_read(dev, (uint16_t)(off + CAP_BAR), 1);
-	/* §4.1.4: ignore unknown types and BAR values beyond 5; take the
+	/* virtio 1.2 §4.1.4: ignore unknown types and BAR values beyond 5; take the
 	 * first usable capability of each type (the device's preference);
 	 * accept a cap_len longer than we know. */
 	if (cap_len < 16 || type < CFG_COMMON || type > CFG_DEVICE || bar > 5 || f->have[type])
@@ -306,7 +306,7 @@ int virtio_pci_modern_probe(struct virtio_device *dev)
 	p->isr_len = f.len[CFG_ISR];
 	p->devcfg_len = p->devcfg ? f.len[CFG_DEVICE] : 0;
 	p->notify_mult = f.notify_mult;
-	/* §4.1.4 / PCI: memory decoding for the BARs, bus mastering for DMA. */
+	/* virtio 1.2 §4.1.4 / PCI: memory decoding for the BARs, bus mastering for DMA. */
 	vpci_command(dev, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER, 0);
 	dev->ops = &modern_ops;
 	return 0;

@@ -11,12 +11,12 @@
  */
 #include "virtio/virtqueue.h"
 
-/* avail ring: flags @0, idx @2, ring[N] @4, used_event @4+2N (§2.7.6) */
+/* avail ring: flags @0, idx @2, ring[N] @4, used_event @4+2N (virtio 1.2 §2.7.6) */
 #define AVAIL_FLAGS 0
 #define AVAIL_IDX 2
 #define AVAIL_RING 4
 /* used ring: flags @0, idx @2, ring[N] of {id le32, len le32} @4,
- * avail_event @4+8N (§2.7.8) */
+ * avail_event @4+8N (virtio 1.2 §2.7.8) */
 #define USED_FLAGS 0
 #define USED_IDX 2
 #define USED_RING 4
@@ -51,7 +51,7 @@ static void split_layout(struct virtqueue *vq)
 static void split_reset(struct virtqueue *vq)
 {
 	struct vq_split *s = &vq->u.split;
-	/* §2.7.8: the driver MUST initialise used.flags to 0; zero it all. */
+	/* virtio 1.2 §2.7.8: the driver MUST initialise used.flags to 0; zero it all. */
 	vs_memset(vq->mem, 0, vq->mem_size);
 	for (uint16_t i = 0; i < vq->size; i++)
 		s->next[i] = (uint16_t)(i + 1 == vq->size ? 0 : i + 1);
@@ -81,7 +81,7 @@ static int split_add(struct virtqueue *vq, const struct vq_chain *c)
 {
 	struct vq_split *s = &vq->u.split;
 	unsigned total = c->n_out + c->n_in;
-	/* §2.7.5.3: one indirect descriptor per chain of more than one
+	/* virtio 1.2 §2.7.5.3: one indirect descriptor per chain of more than one
 	 * buffer (a single buffer gains nothing from a table). */
 	bool indirect = vq->indirect_max && total > 1 && total <= vq->indirect_max;
 	unsigned need = indirect ? 1 : total;
@@ -96,8 +96,8 @@ static int split_add(struct virtqueue *vq, const struct vq_chain *c)
 	if (indirect) {
 		uint64_t tbus;
 		volatile uint8_t *t = virtq_indirect_table(vq, head, &tbus);
-		/* Readable entries first, then writable (§2.7.4.2); inside a
-		 * table the entries chain through `next` (§2.7.5.3.1). */
+		/* Readable entries first, then writable (virtio 1.2 §2.7.4.2); inside a
+		 * table the entries chain through `next` (virtio 1.2 §2.7.5.3.1). */
 		for (unsigned i = 0; i < total; i++) {
 			const struct virtq_buf *b = chain_buf(c, i, &w);
 			uint16_t f = (uint16_t)((w ? VRING_DESC_F_WRITE : 0) |
@@ -134,17 +134,17 @@ static int split_add(struct virtqueue *vq, const struct vq_chain *c)
 static bool split_publish(struct virtqueue *vq)
 {
 	struct vq_split *s = &vq->u.split;
-	/* §2.7.13: descriptors and ring entries before the index. */
+	/* virtio 1.2 §2.7.13: descriptors and ring entries before the index. */
 	vs_wmb();
 	vq_wr16(s->avail + AVAIL_IDX, s->avail_idx);
 	s->avail_pub = s->avail_idx;
-	/* §2.7.13.4 / §2.7.10: the device's suppression state must be read
+	/* virtio 1.2 §2.7.13.4 / §2.7.10: the device's suppression state must be read
 	 * after the index store is visible: a store-load barrier. */
 	vs_mb();
 	uint16_t new = s->avail_idx, old = s->kick_old;
 	s->kick_old = new;
 	if (vq->event_idx) {
-		/* §2.7.10: notify when avail_event lies in [old, new). */
+		/* virtio 1.2 §2.7.10: notify when avail_event lies in [old, new). */
 		uint16_t ev = vq_rd16(avail_event(s, vq->size));
 		return (uint16_t)(new - ev - 1) < (uint16_t)(new - old);
 	}
@@ -168,7 +168,7 @@ static int split_get(struct virtqueue *vq, void **cookie, uint32_t *len)
 	if (ready > vq->inflight)
 		return virtq_fault(vq, "used.idx moved from %u to %u with %u buffers in flight",
 				   s->last_used, used_idx, vq->inflight);
-	/* §2.7.13: read the entry only after seeing the index. */
+	/* virtio 1.2 §2.7.13: read the entry only after seeing the index. */
 	vs_rmb();
 	volatile uint8_t *e = s->used + USED_RING + 8 * (size_t)(s->last_used & (vq->size - 1));
 	uint32_t id = vq_rd32(e), ulen = vq_rd32(e + 4);
@@ -180,7 +180,7 @@ static int split_get(struct virtqueue *vq, void **cookie, uint32_t *len)
 	s->free_head = (uint16_t)id;
 	virtq_release_slot(vq, (uint16_t)id);
 	s->last_used++;
-	/* §2.7.7: keep used_event at the next entry we expect, so the device
+	/* virtio 1.2 §2.7.7: keep used_event at the next entry we expect, so the device
 	 * interrupts for the next completion and not 65536 later. */
 	if (vq->event_idx && vq->cb_enabled)
 		vq_wr16(used_event(s, vq->size), s->last_used);
@@ -194,7 +194,7 @@ static bool split_enable_cb(struct virtqueue *vq)
 		vq_wr16(used_event(s, vq->size), s->last_used);
 	else
 		vq_wr16(s->avail + AVAIL_FLAGS, 0);
-	/* §2.7.14: re-check after re-arming, or a completion that raced
+	/* virtio 1.2 §2.7.14: re-check after re-arming, or a completion that raced
 	 * with the store would wait for the next one. */
 	vs_mb();
 	return split_has_used(vq);
@@ -204,7 +204,7 @@ static void split_disable_cb(struct virtqueue *vq)
 {
 	struct vq_split *s = &vq->u.split;
 	if (vq->event_idx) {
-		/* avail.flags must stay 0 with EVENT_IDX (§2.7.7); park
+		/* avail.flags must stay 0 with EVENT_IDX (virtio 1.2 §2.7.7); park
 		 * used_event as far behind as it can be instead. */
 		vq_wr16(used_event(s, vq->size), (uint16_t)(s->last_used - 1));
 	} else {

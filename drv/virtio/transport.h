@@ -2,7 +2,7 @@
  * transport.h - what the virtio layer's files share with each other (and
  * with the host unit tests): the device structure, the per-transport
  * state, and the entry points of each transport.  Nothing above drv/virtio
- * includes this file; the SCSI layer sees only virtio.h.
+ * includes this file; the virtio-scsi adapter sees only virtio.h.
  */
 #ifndef VSCSI_DRV_VIRTIO_TRANSPORT_H
 #define VSCSI_DRV_VIRTIO_TRANSPORT_H

@@ -6,7 +6,7 @@
  * initialisation sequence of virtio 1.2 §3.1.1 over any of them; split.c
  * and packed.c implement one virtqueue API.  Nothing here knows SCSI.
  *
- * Virtqueues are not locked internally: the caller (drv/scsi) serialises
+ * Virtqueues are not locked internally: the caller (the device driver above) serialises
  * all calls on one queue with its own per-queue lock.
  */
 #ifndef VSCSI_DRV_VIRTIO_H
@@ -67,14 +67,14 @@ struct virtio_transport_ops {
 	const char *name; /* "pci-modern", "pci-legacy", "mmio-v1", "mmio-v2" */
 	uint8_t (*get_status)(struct virtio_device *dev);
 	void (*set_status)(struct virtio_device *dev, uint8_t status);
-	/* Writes 0 and waits until the device reads back 0 (§4.1.4.3.2). */
+	/* Writes 0 and waits until the device reads back 0 (virtio 1.2 §4.1.4.3.2). */
 	int (*reset)(struct virtio_device *dev);
 	uint64_t (*get_features)(struct virtio_device *dev);
 	void (*set_features)(struct virtio_device *dev, uint64_t features);
 	/* Device-specific config, width 1, 2 or 4 bytes, host order. */
 	uint32_t (*config_read)(struct virtio_device *dev, uint32_t off, unsigned width);
 	void (*config_write)(struct virtio_device *dev, uint32_t off, unsigned width, uint32_t v);
-	/* config_generation (§2.5.1); transports without one return 0. */
+	/* config_generation (virtio 1.2 §2.5.1); transports without one return 0. */
 	uint32_t (*config_generation)(struct virtio_device *dev);
 	uint16_t (*queue_count)(struct virtio_device *dev); /* 0 if unknown */
 	/* Largest size of queue `idx`, 0 if the queue does not exist. */
@@ -139,17 +139,10 @@ int virtio_pci_open(const struct vscsi_glue *glue, struct vscsi_pci_addr pci,
  * the interrupt line (VSCSI_IRQ_LINE with is_pci false). */
 int virtio_mmio_open(const struct vscsi_glue *glue, uint64_t phys, uint32_t gsi,
 		     const struct virtio_open_opts *opts, struct virtio_device **out);
-/* Probe `slots` virtio-mmio windows at base + i * stride (microvm:
- * 0xFEB00000, stride 0x200, 24 slots; QEMU passes no addresses to a PVH
- * kernel).  Calls found() for each slot holding a device (magic "virt",
- * version 1 or 2, device ID not 0); open it and check virtio_device_id().
- * Returns the number found, or a negative code. */
-int virtio_mmio_scan(const struct vscsi_glue *glue, uint64_t base, unsigned slots, uint32_t stride,
-		     void (*found)(uint64_t phys, unsigned slot, void *arg), void *arg);
 /* The virtio device ID (8 for SCSI) the transport reported. */
 uint32_t virtio_device_id(const struct virtio_device *dev);
 
-/* Steps 1-6 of §3.1.1: reset, ACKNOWLEDGE, DRIVER, negotiate `wanted` with
+/* Steps 1-6 of virtio 1.2 §3.1.1: reset, ACKNOWLEDGE, DRIVER, negotiate `wanted` with
  * what the device offers (minus the veto; VERSION_1 required on modern,
  * ACCESS_PLATFORM accepted whenever offered), FEATURES_OK and read-back.
  * Returns 0 with the result in virtio_features(), or -VSCSI_EIO with
@@ -243,7 +236,7 @@ bool virtq_kick(struct virtqueue *vq);
  */
 int virtq_get(struct virtqueue *vq, void **cookie, uint32_t *len);
 /* Ask for (true) or suppress (false) used-buffer notifications.  Enabling
- * returns true if buffers became used meanwhile (drain again: §2.7.14). */
+ * returns true if buffers became used meanwhile (drain again: virtio 1.2 §2.7.14). */
 bool virtq_enable_cb(struct virtqueue *vq);
 void virtq_disable_cb(struct virtqueue *vq);
 /* True when virtq_get() would return something (a cheap peek at the

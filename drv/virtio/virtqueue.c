@@ -45,7 +45,7 @@ static void alloc_indirect(struct virtqueue *vq, const struct virtq_request *req
 {
 	const struct vscsi_glue *g = vq->dev->glue;
 	unsigned want = req && req->indirect_max ? req->indirect_max : VIRTQ_INDIRECT_DEFAULT;
-	/* A chain never exceeds the queue size, indirect or not (§2.7.5
+	/* A chain never exceeds the queue size, indirect or not (virtio 1.2 §2.7.5
 	 * read strictly), and QEMU accepts at most 1024 elements per chain. */
 	want = VS_MIN(want, (unsigned)vq->size);
 	want = VS_MIN(want, 1024u);
@@ -208,7 +208,7 @@ int virtq_add(struct virtqueue *vq, const struct virtq_buf *out, unsigned n_out,
 			return -VSCSI_EINVAL;
 		in_bytes += in[i].len;
 	}
-	/* §2.7.5: the total length of a chain stays below 2^32. */
+	/* virtio 1.2 §2.7.5: the total length of a chain stays below 2^32. */
 	if (bytes + in_bytes > 0xffffffffull)
 		return -VSCSI_EINVAL;
 	struct vq_chain c = { out, in, n_out, n_in, (uint32_t)in_bytes, cookie };
@@ -240,7 +240,7 @@ bool virtq_kick(struct virtqueue *vq)
 	vq->inflight = (uint16_t)(vq->inflight + vq->nadded);
 	bool need = vq->ring->publish(vq);
 	vq->nadded = 0;
-	/* §3.1.1: no available-buffer notification before DRIVER_OK;
+	/* virtio 1.2 §3.1.1: no available-buffer notification before DRIVER_OK;
 	 * the buffers are published and virtio_driver_ok() sends it. */
 	if (!vq->dev->driver_ok) {
 		vq->kick_deferred = true;
@@ -306,7 +306,7 @@ void virtq_disable_cb(struct virtqueue *vq)
 void virtq_reclaim(struct virtqueue *vq, void (*fn)(void *cookie, void *arg), void *arg)
 {
 	if (vq->live) {
-		/* §3.3.1 Device Cleanup: buffers come back only after a reset. */
+		/* virtio 1.2 §3.3.1 Device Cleanup: buffers come back only after a reset. */
 		vs_log(vq->dev->glue, VS_LOG_ERR,
 		       "virtio %s: queue %u: reclaim refused, the device still owns the ring",
 		       vq->dev->location, vq->index);

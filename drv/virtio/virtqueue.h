@@ -21,10 +21,10 @@
 #define VRING_DESC_F_INDIRECT 4u
 #define VRING_PACKED_DESC_F_AVAIL (1u << 7)
 #define VRING_PACKED_DESC_F_USED (1u << 15)
-/* Split ring suppression flags, §2.7.7 / §2.7.10. */
+/* Split ring suppression flags, virtio 1.2 §2.7.7 / §2.7.10. */
 #define VRING_AVAIL_F_NO_INTERRUPT 1u
 #define VRING_USED_F_NO_NOTIFY 1u
-/* Packed ring event suppression flags, §2.8.10. */
+/* Packed ring event suppression flags, virtio 1.2 §2.8.10. */
 #define VRING_PACKED_EVENT_ENABLE 0u
 #define VRING_PACKED_EVENT_DISABLE 1u
 #define VRING_PACKED_EVENT_DESC 2u
@@ -35,54 +35,32 @@
  * (capped at the queue size): room for seg_max + 2 with QEMU's default
  * 256-entry queues, so that every request takes one ring slot. */
 #define VIRTQ_INDIRECT_DEFAULT 256u
-/* Legacy interfaces place the used ring on a 4096-byte boundary (§2.7.2). */
+/* Legacy interfaces place the used ring on a 4096-byte boundary (virtio 1.2 §2.7.2). */
 #define VIRTQ_LEGACY_ALIGN 4096u
 
 /* --- ring memory accessors (little-endian, volatile) ------------------- */
+/* One load or store of the field's natural width (the device may be
+ * writing the ring at the same moment), converted with util/byteorder.h. */
 
-static inline uint16_t vq_cpu16(uint16_t v)
-{
-#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-	return __builtin_bswap16(v);
-#else
-	return v;
-#endif
-}
-static inline uint32_t vq_cpu32(uint32_t v)
-{
-#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-	return __builtin_bswap32(v);
-#else
-	return v;
-#endif
-}
-static inline uint64_t vq_cpu64(uint64_t v)
-{
-#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-	return __builtin_bswap64(v);
-#else
-	return v;
-#endif
-}
 static inline uint16_t vq_rd16(const volatile uint8_t *p)
 {
-	return vq_cpu16(*(const volatile uint16_t *)p);
+	return vs_cpu_le16(*(const volatile uint16_t *)p);
 }
 static inline uint32_t vq_rd32(const volatile uint8_t *p)
 {
-	return vq_cpu32(*(const volatile uint32_t *)p);
+	return vs_cpu_le32(*(const volatile uint32_t *)p);
 }
 static inline void vq_wr16(volatile uint8_t *p, uint16_t v)
 {
-	*(volatile uint16_t *)p = vq_cpu16(v);
+	*(volatile uint16_t *)p = vs_cpu_le16(v);
 }
 static inline void vq_wr32(volatile uint8_t *p, uint32_t v)
 {
-	*(volatile uint32_t *)p = vq_cpu32(v);
+	*(volatile uint32_t *)p = vs_cpu_le32(v);
 }
 static inline void vq_wr64(volatile uint8_t *p, uint64_t v)
 {
-	*(volatile uint64_t *)p = vq_cpu64(v);
+	*(volatile uint64_t *)p = vs_cpu_le64(v);
 }
 
 /* --- shadow state --------------------------------------------------------- */
@@ -151,7 +129,7 @@ struct vq_packed {
 	uint16_t *free_ids;       /* stack of free buffer ids */
 	uint16_t nfree_ids;
 	uint16_t next_avail;      /* ring position of the next descriptor */
-	bool avail_wrap;          /* driver ring wrap counter (§2.8.1) */
+	bool avail_wrap;          /* driver ring wrap counter (virtio 1.2 §2.8.1) */
 	uint16_t next_used;       /* position the next used descriptor appears at */
 	bool used_wrap;
 	uint16_t kick_pos;        /* next_avail at the previous kick decision */
@@ -227,7 +205,7 @@ int virtq_complete_slot(struct virtqueue *vq, uint32_t id, uint32_t len, void **
 /* The slot's descriptors are back on the ring's free list: forget it. */
 void virtq_release_slot(struct virtqueue *vq, uint16_t id);
 
-/* Split ring layout (§2.7, legacy contiguous form, valid for all
+/* Split ring layout (virtio 1.2 §2.7, legacy contiguous form, valid for all
  * transports): offsets of the avail and used rings inside the memory. */
 static inline size_t vq_split_avail_off(uint16_t n)
 {

@@ -114,8 +114,33 @@ enum vscsi_sg_policy vscsi_sg_get_policy(struct vscsi_lun *dev);
 /* Add an entry (service_action VSCSI_SG_ANY_SA for all); ENOSPC when full. */
 int vscsi_sg_filter_add(struct vscsi_lun *dev, uint8_t opcode, int service_action, bool allow);
 void vscsi_sg_filter_clear(struct vscsi_lun *dev);
+
+/* One administrator entry, as vscsi_sg_filter_list() reports it. */
+struct vscsi_sg_filter_entry {
+	uint8_t opcode;
+	int service_action;    /* VSCSI_SG_ANY_SA (-1) for every service action */
+	bool allow;            /* false: a deny entry */
+};
+/* Copy up to `max` entries of the device's filter, in the order they are
+ * checked, into `out`; return how many entries the filter holds (may be more
+ * than max), or a negative VSCSI_E* error. */
+int vscsi_sg_filter_list(struct vscsi_lun *dev, struct vscsi_sg_filter_entry *out,
+			 unsigned max);
 /* The decision alone: 0 allowed, -VSCSI_EPERM refused (no log line). */
 int vscsi_sg_filter_check(struct vscsi_lun *dev, const uint8_t *cdb, unsigned cdb_len,
 			  bool opened_for_write);
+
+/* The decision and what made it, so a tool can tell its user what to
+ * change: an administrator entry, or the policy (with its table of
+ * command classes under FILTERED). */
+enum vscsi_sg_verdict {
+	VSCSI_SG_ALLOWED_BY_ENTRY,
+	VSCSI_SG_ALLOWED_BY_POLICY,
+	VSCSI_SG_DENIED_BY_ENTRY,
+	VSCSI_SG_DENIED_BY_POLICY,
+};
+/* Returns a verdict (>= 0), or -VSCSI_EINVAL for a NULL device. */
+int vscsi_sg_filter_verdict(struct vscsi_lun *dev, const uint8_t *cdb, unsigned cdb_len,
+			    bool opened_for_write);
 
 #endif

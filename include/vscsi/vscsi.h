@@ -58,7 +58,7 @@ void vscsi_opts_default(struct vscsi_opts *o);
 
 /*
  * Attach to a virtio-scsi device, bring it up (virtio 1.2 §3.1.1 and
- * §5.6), and scan it unless opts->no_scan.  `opts` may be NULL for the
+ * virtio 1.2 §5.6), and scan it unless opts->no_scan.  `opts` may be NULL for the
  * defaults.  The controller is added to the global list in probe order;
  * its host number is its position (host0, host1 ...).  `glue` must stay
  * valid for the controller's life.

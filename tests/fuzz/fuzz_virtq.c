@@ -8,7 +8,7 @@
  * honestly, or writes arbitrary used entries (any id, any length, any
  * advance), or moves used.idx anywhere.  The driver drains after each
  * operation.  What must hold, whatever the device does (virtio 1.2 §2.7.8,
- * §2.8: the device is not trusted):
+ * virtio 1.2 §2.8: the device is not trusted):
  *   - no memory error (ASan) and no undefined behaviour (UBSan);
  *   - every cookie comes back at most once, and only cookies that were
  *     queued and not yet returned;

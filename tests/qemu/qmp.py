@@ -1,6 +1,6 @@
 """qmp.py - a small QMP client for the tests (Python stdlib only).
 
-QMP speaks one JSON object per line over a unix socket (qemu-rig.md §3):
+QMP speaks one JSON object per line over a unix socket:
 the server greets with {"QMP": {...}}, the client leaves negotiation mode with
 qmp_capabilities, then each command carries an "id" that its reply echoes.
 Events ({"event": ...}) arrive at any time, also between a command and its

@@ -56,7 +56,7 @@ def test_malformed_command_line(vm):
 
 def test_lspci_finds_the_controller(vm, boot):
     # On pc (and on q35's root bus) the device is transitional, 1af4:1004;
-    # behind a PCIe root port it is modern-only, 1af4:1048 (qemu-rig.md §7).
+    # behind a PCIe root port it is modern-only, 1af4:1048 (QEMU 7.2).
     behind_port = boot.machine == "q35"
     devices = qemurun.controller("scsi0", boot.machine, root_port=behind_port)
     status, text = vm.run_script("lspci", devices)

@@ -3,9 +3,9 @@ nothing, a backend that runs out of space.  Each ends in an error code and
 a message (or, for a stop-on-error, in a clean resume), never a hang, a
 crash or a corrupted buffer; the host checks the image bytes.
 
-Errors are injected with blkdebug stacked raw -> blkdebug -> file
-(qemu-rig.md §4.1), each rule with the iotype of its event; slow I/O comes
-from a 1-IOPS throttle (§4.2), never from a blkdebug `break` (a reset while
+Errors are injected with blkdebug stacked raw -> blkdebug -> file, each
+rule with the iotype of its event; slow I/O comes from a 1-IOPS throttle,
+never from a blkdebug `break` (a reset while
 a request is suspended deadlocks QEMU).  The scan reads no data block (the
 first test checks that with QMP), so rules may sit on any sector.
 

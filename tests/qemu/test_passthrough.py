@@ -3,7 +3,7 @@
 Debian's user-space tgtd serves one file-backed LUN on 127.0.0.1
 (tools/tgt.sh, a private control socket); QEMU logs in twice with two
 initiator names and attaches the two I_T nexuses as a scsi-block (sda) and
-a scsi-generic (sdb) (qemu-rig.md §5).  From the guest, sg_persist
+a scsi-generic (sdb).  From the guest, sg_persist
 registers a key on each path, reserves on one, and the other path's write
 gets RESERVATION CONFLICT (status 0x18) from the target while its reads
 pass; after the release it writes.  With the default filtered policy the

@@ -92,7 +92,7 @@ static void test_init_sequence_and_features(void **state)
 	assert_int_equal(virtio_queues_create(dev, 3, req), 0);
 	assert_int_equal(virtio_queue_count(dev), 3);
 	virtio_driver_ok(dev);
-	/* §3.1.1: reset, ACK, DRIVER, FEATURES_OK, DRIVER_OK; never a bit cleared */
+	/* virtio 1.2 §3.1.1: reset, ACK, DRIVER, FEATURES_OK, DRIVER_OK; never a bit cleared */
 	static const uint8_t expect[] = { 0, 1, 3, 11, 15 };
 	assert_int_equal(sim.nstatus_log, sizeof(expect));
 	assert_memory_equal(sim.status_log, expect, sizeof(expect));
@@ -284,7 +284,7 @@ static void test_kick_before_driver_ok_is_deferred(void **state)
 	struct virtqueue *vq = virtio_queue(dev, 0);
 	struct virtq_buf in = { 0x3000, 16 };
 	int cookie;
-	/* §3.1.1: buffers may be posted before DRIVER_OK, not announced */
+	/* virtio 1.2 §3.1.1: buffers may be posted before DRIVER_OK, not announced */
 	assert_int_equal(virtq_add(vq, NULL, 0, &in, 1, &cookie), 0);
 	assert_false(virtq_kick(vq));
 	assert_int_equal(sim.q[0].notifies, 0);

@@ -1,7 +1,7 @@
 /*
  * test_virtio_pci.c - the PCI transports on the host: a fake configuration
  * space with virtio vendor capabilities (virtio 1.2 §4.1.4), BAR memory
- * behind a fake mmio_map, and an emulated legacy I/O header (§4.1.4.8)
+ * behind a fake mmio_map, and an emulated legacy I/O header (virtio 1.2 §4.1.4.8)
  * behind the pio accessors.
  *
  * Modern registers are plain memory here (no side effects), which is

@@ -90,7 +90,7 @@ static void test_chain_not_visible_until_kick(void **state)
 	fx_up(0, 8);
 	int a, b;
 	/* the first descriptor's flags are written by the kick, after the
-	 * rest of the chain (§2.8.21) */
+	 * rest of the chain (virtio 1.2 §2.8.21) */
 	assert_int_equal(add_chain(2, 1, &a), 0);
 	assert_int_equal(add_chain(1, 1, &b), 0);
 	assert_int_equal(sim_fetch(&F.sim, 0, &C), 0);

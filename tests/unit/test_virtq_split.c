@@ -141,7 +141,7 @@ static void test_ring_memory_layout(void **state)
 {
 	(void)state;
 	fx_up(0, 256);
-	/* §2.7.2 legacy layout: avail right after the table, used on the
+	/* virtio 1.2 §2.7.2 legacy layout: avail right after the table, used on the
 	 * next 4096 boundary (8192 for 256 entries), 4096-aligned base. */
 	assert_int_equal(F.sim.q[0].desc % 4096, 0);
 	assert_int_equal(F.sim.q[0].driver - F.sim.q[0].desc, 4096);

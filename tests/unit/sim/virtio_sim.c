@@ -2,7 +2,7 @@
  * virtio_sim.c - the simulated virtio device: see virtio_sim.h.
  *
  * Written from the device's point of view of virtio 1.2 §2.7 (split) and
- * §2.8 (packed); independent of the driver's ring code on purpose (its own
+ * virtio 1.2 §2.8 (packed); independent of the driver's ring code on purpose (its own
  * accessors and bookkeeping), so the two check each other.
  */
 #include "sim/virtio_sim.h"

@@ -18,7 +18,7 @@
  * make FEATURES_OK not stick, `reject_vectors` reads back NO_VECTOR,
  * sim_set_needs_reset() raises DEVICE_NEEDS_RESET.
  *
- * A device model (the SCSI engineer's target) plugs in through on_notify:
+ * A device model (sim/scsi_target.h: a SCSI target) plugs in through on_notify:
  * it runs whenever the driver notifies a queue.
  */
 #ifndef VSCSI_TESTS_VIRTIO_SIM_H

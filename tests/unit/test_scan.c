@@ -1,0 +1,186 @@
+/*
+ * test_scan.c - finding and describing LUNs (drv/scsi/scan.c, lun.c) and
+ * acting on events (drv/scsi/events.c), against the SCSI target model:
+ * bring-up and the first scan (names, INQUIRY and VPD data, capacity,
+ * limits), the sequential scan when REPORT LUNS is refused, hot-plug,
+ * unplug, capacity change and EVENTS_MISSED (virtio 1.2 §5.6.6.3).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "blk/internal.h"
+#include "sim/scsi_target.h"
+#include "support/host_glue.h"
+#include "virtio_scsi/internal.h"
+
+/* --- tests ------------------------------------------------------------------- */
+
+static void test_bring_up_and_scan(void **state)
+{
+	(void)state;
+	model_add_lun(0, 0, 0, 2048, 512);
+	model_add_lun(1, 0, 0, 1024, 4096);
+	struct sim_lun *cd = model_add_lun(2, 0, 5, 1000, 2048);
+	cd->medium = false;
+	model_add_lun(3, 5, 0, 100, 512);     /* LUN 0 missing: REPORT LUNS still lists it */
+	model_add_lun(7, 300, 0, 100, 512);   /* flat LUN, last target (inclusive) */
+	assert_int_equal(bring_up(NULL), 0);
+
+	assert_int_equal(model.sim.driver_errors, 0);
+	assert_int_equal(model.bad_headers, 0);
+	assert_int_equal(model.dup_tags, 0);
+	assert_int_equal(model.sim.config_writes, 0); /* 32/96 already: nothing written */
+	assert_int_equal(model.nev, 8);               /* 8 event buffers posted */
+	assert_true(model.sim.status & VIRTIO_STATUS_DRIVER_OK);
+
+	struct vscsi_ctrl_info ci;
+	vscsi_ctrl_get_info(ctrl, &ci);
+	assert_int_equal(ci.request_queues, 1);
+	assert_int_equal(ci.cdb_size, 32);
+	assert_int_equal(ci.sense_size, 96);
+	assert_int_equal(ci.max_target, 7);
+	assert_true(ci.features & VIRTIO_BIT(VIRTIO_SCSI_F_HOTPLUG));
+
+	const char *want[] = { "sda", "sdb", "sr0", "sdc", "sdd" };
+	unsigned wt[] = { 0, 1, 2, 3, 7 }, wl[] = { 0, 0, 0, 5, 300 };
+	unsigned n = 0;
+	for (struct vscsi_lun *l = vscsi_lun_next(NULL); l; l = vscsi_lun_next(l), n++) {
+		const struct vscsi_lun_info *i = vscsi_lun_info(l);
+		assert_true(n < 5);
+		assert_string_equal(i->name, want[n]);
+		assert_int_equal(i->target, wt[n]);
+		assert_int_equal(i->lun, wl[n]);
+		assert_string_equal(i->vendor, "QEMU");
+	}
+	assert_int_equal(n, 5);
+
+	const struct vscsi_lun_info *a = vscsi_lun_info(vscsi_lun_find("sda"));
+	assert_int_equal(a->blocks, 2048);
+	assert_int_equal(a->block_size, 512);
+	assert_true(a->ready);
+	assert_string_equal(a->serial, "SER0");
+	assert_string_equal(a->wwn, "0x5000000000000000");
+	assert_int_equal(a->max_transfer_bytes, 64 * 512); /* VPD B0 limit */
+	assert_true(a->unmap_supported);
+	assert_true(a->lbpme);
+	const struct vscsi_lun_info *b = vscsi_lun_info(vscsi_lun_find("sdb"));
+	assert_int_equal(b->block_size, 4096);
+	const struct vscsi_lun_info *r = vscsi_lun_info(vscsi_lun_find("sr0"));
+	assert_false(r->medium);
+	assert_true(r->removable);
+	assert_true(r->read_only);
+	assert_null(vscsi_lun_find("sde"));
+	assert_non_null(vscsi_lun_find("0:0:7:300"));
+	assert_null(vscsi_lun_find("0:0:3:0"));
+
+	/* The raw helpers. */
+	uint8_t inq[96];
+	uint32_t got;
+	assert_int_equal(vscsi_inquiry(ctrl, 0, 0, false, 0, inq, sizeof(inq), &got), 0);
+	assert_int_equal(got, 36);
+	uint64_t blocks;
+	uint32_t bs;
+	assert_int_equal(vscsi_read_capacity(ctrl, 1, 0, &blocks, &bs), 0);
+	assert_int_equal(blocks, 1024);
+	assert_int_equal(bs, 4096);
+	assert_int_equal(vscsi_read_capacity(ctrl, 5, 0, &blocks, &bs), -VSCSI_ENXIO);
+	tear_down();
+}
+
+static void test_report_luns_refused_sequential(void **state)
+{
+	(void)state;
+	model_add_lun(0, 0, 0, 64, 512);
+	model_add_lun(0, 3, 0, 64, 512);
+	model_add_lun(0, 9, 0, 64, 512); /* beyond the sequential bound (8) */
+	model.no_report_luns = true;
+	struct bring_up_opts fo = { .max_target = 1 };
+	assert_int_equal(bring_up(&fo), 0);
+	assert_non_null(vscsi_lun_find("0:0:0:0"));
+	assert_non_null(vscsi_lun_find("0:0:0:3"));
+	assert_null(vscsi_lun_find("0:0:0:9"));
+	tear_down();
+}
+
+static unsigned changes[4];
+
+static void on_change(struct vscsi_lun *l, enum vscsi_change what, void *arg)
+{
+	(void)l;
+	(void)arg;
+	changes[what]++;
+}
+
+static void test_events_hotplug(void **state)
+{
+	(void)state;
+	model_add_lun(0, 0, 0, 64, 512);
+	struct bring_up_opts fo = { .max_target = 3 };
+	memset(changes, 0, sizeof(changes));
+	vscsi_set_change_callback(on_change, NULL);
+	assert_int_equal(bring_up(&fo), 0);
+	assert_int_equal(changes[VSCSI_CHANGE_ADDED], 1);
+
+	/* Hot-plug 1:0 (RESCAN of LUN 0: the whole target). */
+	model_add_lun(1, 0, 0, 128, 512);
+	assert_true(model_fire_event(VIRTIO_SCSI_T_TRANSPORT_RESET, 1, 0, VIRTIO_SCSI_EVT_RESET_RESCAN));
+	vscsi_poll(ctrl);
+	assert_non_null(vscsi_lun_find("sdb"));
+	assert_int_equal(model.nev, 8); /* re-posted */
+	/* Hot-plug 1:2 (a single LUN). */
+	model_add_lun(1, 2, 0, 16, 512);
+	assert_true(model_fire_event(VIRTIO_SCSI_T_TRANSPORT_RESET, 1, 2, VIRTIO_SCSI_EVT_RESET_RESCAN));
+	vscsi_poll(ctrl);
+	assert_non_null(vscsi_lun_find("0:0:1:2"));
+	/* Capacity change. */
+	struct sim_lun *L = model_find_lun(0, 0);
+	L->blocks = 32;
+	L->ua = true;
+	L->ua_asc = 0x2a;
+	L->ua_ascq = 0x09;
+	assert_true(model_fire_event(VIRTIO_SCSI_T_PARAM_CHANGE, 0, 0, 0x092a));
+	vscsi_poll(ctrl);
+	assert_int_equal(vscsi_lun_info(vscsi_lun_find("sda"))->blocks, 32);
+	assert_int_equal(changes[VSCSI_CHANGE_RESIZED], 1);
+	/* Unplug 1:2. */
+	model_find_lun(1, 2)->present = false;
+	struct vscsi_lun *gone = vscsi_lun_find("0:0:1:2");
+	assert_true(model_fire_event(VIRTIO_SCSI_T_TRANSPORT_RESET, 1, 2, VIRTIO_SCSI_EVT_RESET_REMOVED));
+	vscsi_poll(ctrl);
+	assert_null(vscsi_lun_find("0:0:1:2"));
+	assert_true(vscsi_lun_info(gone)->gone); /* the pointer stays valid */
+	uint8_t b[512];
+	assert_int_equal(vscsi_blk_read(gone, 0, 1, b), -VSCSI_ENODEV);
+	/* Events missed: full rescan finds a silent plug and a silent unplug. */
+	model_add_lun(2, 0, 0, 16, 512);
+	model_find_lun(1, 0)->present = false;
+	assert_true(model_fire_event(VIRTIO_SCSI_T_EVENTS_MISSED, 0, 0, 0));
+	vscsi_poll(ctrl);
+	assert_non_null(vscsi_lun_find("0:0:2:0"));
+	assert_null(vscsi_lun_find("0:0:1:0"));
+	struct vscsi_ctrl_info ci;
+	vscsi_ctrl_get_info(ctrl, &ci);
+	assert_int_equal(ci.events, 5);
+	assert_int_equal(ci.events_missed, 1);
+	struct vscsi_event hist[8];
+	assert_int_equal(vscsi_event_history(ctrl, hist, 8), 5);
+	assert_true(hist[4].missed);
+	assert_int_equal(hist[0].target, 1);
+	vscsi_set_change_callback(NULL, NULL);
+	tear_down();
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_bring_up_and_scan),
+		cmocka_unit_test(test_report_luns_refused_sequential),
+		cmocka_unit_test(test_events_hotplug),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
