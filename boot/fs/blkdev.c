@@ -1,12 +1,14 @@
 /*
- * blkdev.c - device files for the vscsi block devices (/dev/sdX, /dev/srN)
- * and the two plain ones every dd user expects (/dev/null, /dev/zero).
+ * blkdev.c - device files for the vscsi block devices (/dev/sdX, /dev/srN),
+ * the generic SCSI node of every LUN (/dev/sgN, SG_IO only), and the two
+ * plain ones every dd user expects (/dev/null, /dev/zero).
  *
  * The registry follows the driver's device table: blkdev_init() registers
- * every disk and CD-ROM present and installs the driver's change callback,
- * which registers LUNs added by a rescan and unregisters removed ones.
- * A file opened before its LUN was removed stays open and fails with
- * ENODEV, as on Linux.
+ * every disk and CD-ROM present, and every LUN's generic node, and installs
+ * the driver's change callback, which registers LUNs added by a rescan and
+ * unregisters removed ones.  Entries are allocated as LUNs come, so there
+ * is no limit but memory.  A file opened before its LUN was removed stays
+ * open and fails with ENODEV, as on Linux.
  *
  * Byte-addressed read/write over a block device (blkdev.h has the rules):
  * the block-aligned middle of a range is handed to vscsi_blk_read/write
@@ -23,6 +25,7 @@
 
 #include "fs/blkdev.h"
 #include "fs/devfs.h"
+#include "fs/devfs_internal.h"
 #include "vscsi/blk.h"
 #include "vscsi/sg_io.h"
 #include "vscsi/vscsi.h"
@@ -30,13 +33,13 @@
 #undef errno
 extern int errno;
 
-#define MAX_BLKDEVS 64 /* devfs holds 64 names in all */
-
-/* One registered device name and the LUN it stands for now. */
+/* One registered device name and the LUN it stands for now.  Open files
+ * do not point here (an entry goes when its LUN goes). */
 struct blkdev {
-	char name[12];
+	char name[16];
 	struct vscsi_lun *lun;
-	bool registered;
+	bool generic;            /* /dev/sgN, not the block device */
+	struct blkdev *next;
 };
 
 /* Per open file. */
@@ -46,7 +49,7 @@ struct blkfile {
 	uint32_t bounce_size;
 };
 
-static struct blkdev devs[MAX_BLKDEVS];
+static struct blkdev *devs; /* every registered entry */
 static bool initialised;
 
 /* ---- errors ------------------------------------------------------------- */
@@ -70,6 +73,7 @@ int blkdev_errno(int err)
 	case VSCSI_ENOSPC: return ENOSPC;
 	case VSCSI_EROFS: return EROFS;
 	case VSCSI_ERANGE: return ERANGE;
+	case VSCSI_EBADE: return EBADE; /* RESERVATION CONFLICT, as Linux */
 	case VSCSI_ENOSYS: return ENOSYS;
 	case VSCSI_EPROTO: return EPROTO;
 	case VSCSI_EOVERFLOW: return EOVERFLOW;
@@ -100,6 +104,9 @@ const char *blkdev_strerror(int e)
 	case ENOSYS: return "Function not implemented";
 	case EOPNOTSUPP: return "Operation not supported";
 	case ERANGE: return "Numerical result out of range";
+	/* Linux says "Invalid exchange" for EBADE, which tells a user
+	 * nothing; the block layer returns it only for this: */
+	case EBADE: return "Reservation conflict";
 	case ENOMEM: return "Cannot allocate memory";
 	default: return strerror(e);
 	}
@@ -195,6 +202,9 @@ static long blk_rw(struct devfs_file *f, void *buf, size_t len, bool write)
 	int r = current_info(bf, &bi);
 	if (r < 0)
 		return r;
+	/* O_SYNC / O_DSYNC (one flag in newlib): every write is on the medium
+	 * when it returns: FUA, or a SYNCHRONIZE CACHE after it (drv/blk). */
+	const unsigned wflags = (f->flags & O_SYNC) ? VSCSI_BLK_FUA : 0;
 	const uint64_t bs = bi.block_size;
 	const uint64_t size = bi.blocks * bs;
 	if (len == 0)
@@ -223,7 +233,7 @@ static long blk_rw(struct devfs_file *f, void *buf, size_t len, bool write)
 			return fail(r);
 		if (write) {
 			memcpy(bf->bounce + off, p, n);
-			r = vscsi_blk_write(bf->lun, lba, 1, bf->bounce, 0);
+			r = vscsi_blk_write(bf->lun, lba, 1, bf->bounce, wflags);
 			if (r < 0)
 				return fail(r);
 		} else {
@@ -236,7 +246,7 @@ static long blk_rw(struct devfs_file *f, void *buf, size_t len, bool write)
 	/* Whole blocks: one call, split by the block layer. */
 	if (left >= bs) {
 		uint64_t blocks = left / bs;
-		r = write ? vscsi_blk_write(bf->lun, pos / bs, blocks, p, 0)
+		r = write ? vscsi_blk_write(bf->lun, pos / bs, blocks, p, wflags)
 			  : vscsi_blk_read(bf->lun, pos / bs, blocks, p);
 		if (r < 0)
 			return fail(r);
@@ -253,7 +263,7 @@ static long blk_rw(struct devfs_file *f, void *buf, size_t len, bool write)
 			return fail(r);
 		if (write) {
 			memcpy(bf->bounce, p, left);
-			r = vscsi_blk_write(bf->lun, pos / bs, 1, bf->bounce, 0);
+			r = vscsi_blk_write(bf->lun, pos / bs, 1, bf->bounce, wflags);
 			if (r < 0)
 				return fail(r);
 		} else {
@@ -358,6 +368,25 @@ static int blk_ioctl(struct devfs_file *f, unsigned long req, void *arg)
 	case BLKFLSBUF:
 		r = vscsi_blk_flush(lun);
 		return r < 0 ? (int)fail(r) : 0;
+	case BLKDISCARD: {
+		/* As Linux: open for writing, a device that discards, a byte
+		 * range of whole logical blocks inside the device. */
+		const uint64_t *range = arg;
+		if (!range)
+			return -EFAULT;
+		if ((f->flags & O_ACCMODE) == O_RDONLY)
+			return -EBADF;
+		if ((r = vscsi_blk_get_info(lun, &bi)) < 0)
+			return (int)fail(r);
+		if (!bi.discard)
+			return -EOPNOTSUPP;
+		uint64_t size = bi.medium ? bi.blocks * bi.block_size : 0;
+		if (!bi.block_size || range[0] % bi.block_size || range[1] % bi.block_size ||
+		    !range[1] || range[0] > size || range[1] > size - range[0])
+			return -EINVAL;
+		r = vscsi_blk_discard(lun, range[0] / bi.block_size, range[1] / bi.block_size);
+		return r < 0 ? (int)fail(r) : 0;
+	}
 	case CDROMEJECT:
 		r = vscsi_blk_eject(lun);
 		return r < 0 ? (int)fail(r) : 0;
@@ -392,6 +421,115 @@ static const struct devfs_ops blk_ops = {
 	.ioctl = blk_ioctl,
 	.close = blk_close,
 	.fstat = blk_fstat,
+};
+
+/* ---- the generic nodes ------------------------------------------------------ */
+
+/*
+ * /dev/sgN: the LUN for SG_IO and the sg ioctls, whatever its type (a
+ * storage array controller, a tape, an enclosure have no block device).
+ * The per-open state is the LUN itself.  Linux's sg also offers its v3
+ * interface through read and write (a header written, the answer read
+ * back); that is not offered: read and write are EINVAL, with a line that
+ * says what to use instead.
+ */
+static int sg_open(struct devfs_file *f)
+{
+	struct blkdev *d = f->priv;
+	if (!d->lun || vscsi_lun_info(d->lun)->gone)
+		return -ENODEV;
+	f->state = d->lun;
+	return 0;
+}
+
+static long sg_rw(struct devfs_file *f)
+{
+	struct vscsi_lun *lun = f->state;
+	const struct vscsi_lun_info *li = vscsi_lun_info(lun);
+	if (li->gone)
+		return -ENODEV;
+	printf("/dev/%s: read and write (sg's v3 interface) are not supported; use ioctl SG_IO\n",
+	       li->sg_name);
+	return -EINVAL;
+}
+
+static long sg_read(struct devfs_file *f, void *buf, size_t len)
+{
+	(void)buf, (void)len;
+	return sg_rw(f);
+}
+
+static long sg_write(struct devfs_file *f, const void *buf, size_t len)
+{
+	(void)buf, (void)len;
+	return sg_rw(f);
+}
+
+static long long sg_lseek(struct devfs_file *f, long long off, int whence)
+{
+	(void)f, (void)off, (void)whence;
+	return -ESPIPE;
+}
+
+static int sg_ioctl(struct devfs_file *f, unsigned long req, void *arg)
+{
+	struct vscsi_lun *lun = f->state;
+	const struct vscsi_lun_info *li = vscsi_lun_info(lun);
+	if (req == BLKDEV_GET_LUN) {
+		if (!arg)
+			return -EFAULT;
+		*(struct vscsi_lun **)arg = lun;
+		return 0;
+	}
+	if (li->gone)
+		return -ENODEV;
+	switch (req) {
+	case SG_IO: {
+		if (!arg)
+			return -EFAULT;
+		/* The same checks and the same per-device filter as through the
+		 * block node: the filter belongs to the LUN, not to the file. */
+		int r = vscsi_sg_io(lun, arg, (f->flags & O_ACCMODE) != O_RDONLY);
+		return r < 0 ? (int)fail(r) : 0;
+	}
+	case SG_GET_VERSION_NUM:
+		if (!arg)
+			return -EFAULT;
+		*(int *)arg = 30527;
+		return 0;
+	case SG_GET_SCSI_ID: {
+		struct sg_scsi_id *id = arg;
+		if (!id)
+			return -EFAULT;
+		memset(id, 0, sizeof(*id));
+		id->host_no = (int)li->host;
+		id->channel = (int)li->channel;
+		id->scsi_id = (int)li->target;
+		id->lun = (int)li->lun;
+		id->scsi_type = li->type;
+		id->h_cmd_per_lun = (short)(li->queue_depth > 0x7fff ? 0x7fff : li->queue_depth);
+		id->d_queue_depth = id->h_cmd_per_lun;
+		return 0;
+	}
+	default:
+		return -ENOTTY;
+	}
+}
+
+static int sg_fstat(struct devfs_file *f, struct stat *st)
+{
+	(void)f;
+	st->st_mode = S_IFCHR | 0660;
+	return 0;
+}
+
+static const struct devfs_ops sg_ops = {
+	.open = sg_open,
+	.read = sg_read,
+	.write = sg_write,
+	.lseek = sg_lseek,
+	.ioctl = sg_ioctl,
+	.fstat = sg_fstat,
 };
 
 /* ---- /dev/null and /dev/zero --------------------------------------------- */
@@ -441,67 +579,67 @@ static const struct devfs_ops zero_ops = {
 
 static struct blkdev *find_entry(const char *name)
 {
-	for (unsigned i = 0; i < MAX_BLKDEVS; i++)
-		if (devs[i].registered && !strcmp(devs[i].name, name))
-			return &devs[i];
-	return NULL;
+	struct devfs_node *n = devfs_lookup(name);
+	return n && (n->ops == &blk_ops || n->ops == &sg_ops) ? n->priv : NULL;
 }
 
-static void drop_entry(struct blkdev *d)
+/* The name the entry should have now ("" when none). */
+static const char *current_name(const struct blkdev *d)
 {
-	if (d->registered)
-		devfs_unregister(d->name);
-	d->registered = false;
-	d->lun = NULL;
-	d->name[0] = 0;
+	const struct vscsi_lun_info *li = vscsi_lun_info(d->lun);
+	if (li->gone)
+		return "";
+	return d->generic ? li->sg_name : li->name;
+}
+
+/* Register `name` for `lun`; a name already there follows the LUN. */
+static void add_entry(struct vscsi_lun *lun, const char *name, bool generic)
+{
+	struct blkdev *d = find_entry(name);
+	if (d) {
+		d->lun = lun; /* the same name on a LUN found again */
+		d->generic = generic;
+		return;
+	}
+	d = calloc(1, sizeof(*d));
+	if (d) {
+		snprintf(d->name, sizeof d->name, "%s", name);
+		d->lun = lun;
+		d->generic = generic;
+	}
+	if (!d || devfs_register(d->name, generic ? &sg_ops : &blk_ops, d) < 0) {
+		/* Out of memory, or a name longer than devfs takes. */
+		printf("blkdev: cannot register /dev/%s\n", name);
+		free(d);
+		return;
+	}
+	d->next = devs;
+	devs = d;
 }
 
 static void add_lun(struct vscsi_lun *lun)
 {
 	const struct vscsi_lun_info *li = vscsi_lun_info(lun);
-	if (li->gone || !li->name[0] || !vscsi_blk_is_block(lun))
+	if (li->gone)
 		return;
-	struct blkdev *d = find_entry(li->name);
-	if (d) {
-		d->lun = lun; /* the same name on a LUN found again */
-		return;
-	}
-	for (unsigned i = 0; i < MAX_BLKDEVS; i++) {
-		if (devs[i].registered)
-			continue;
-		d = &devs[i];
-		snprintf(d->name, sizeof d->name, "%s", li->name);
-		d->lun = lun;
-		if (devfs_register(d->name, &blk_ops, d) < 0) {
-			static bool warned;
-			if (!warned)
-				printf("blkdev: cannot register /dev/%s (devfs full or name taken); "
-				       "later failures are not reported\n", d->name);
-			warned = true;
-			d->name[0] = 0;
-			d->lun = NULL;
-			return;
-		}
-		d->registered = true;
-		return;
-	}
-	static bool warned;
-	if (!warned)
-		printf("blkdev: no room for /dev/%s and later devices (at most %u block devices)\n",
-		       li->name, MAX_BLKDEVS);
-	warned = true;
+	if (li->sg_name[0])
+		add_entry(lun, li->sg_name, true);
+	if (li->name[0] && vscsi_blk_is_block(lun))
+		add_entry(lun, li->name, false);
 }
 
 /* Bring the registry in line with the driver's table. */
 static void resync(void)
 {
-	for (unsigned i = 0; i < MAX_BLKDEVS; i++) {
-		struct blkdev *d = &devs[i];
-		if (!d->registered)
-			continue;
-		const struct vscsi_lun_info *li = vscsi_lun_info(d->lun);
-		if (li->gone || strcmp(li->name, d->name))
-			drop_entry(d);
+	for (struct blkdev **pp = &devs; *pp;) {
+		struct blkdev *d = *pp;
+		if (strcmp(current_name(d), d->name)) {
+			devfs_unregister(d->name);
+			*pp = d->next;
+			free(d);
+		} else {
+			pp = &d->next;
+		}
 	}
 	for (struct vscsi_lun *l = vscsi_lun_next(NULL); l; l = vscsi_lun_next(l))
 		add_lun(l);

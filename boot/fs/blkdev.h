@@ -1,7 +1,9 @@
 /*
- * blkdev.h - the test kernel's block device files: /dev/sdX (disks) and
- * /dev/srN (CD/DVD) for every LUN the vscsi driver found, plus /dev/null
- * and /dev/zero, reached through newlib's open/read/write/lseek/ioctl/close.
+ * blkdev.h - the test kernel's device files for the vscsi driver's LUNs:
+ * /dev/sdX (disks) and /dev/srN (CD/DVD), the generic node /dev/sgN of
+ * every LUN whatever its type (numbered in scan order, as Linux's sg), plus
+ * /dev/null and /dev/zero, reached through newlib's open/read/write/lseek/
+ * ioctl/close.  No limit on their number but memory.
  *
  * File semantics (what the shell tools rely on):
  *  - The file is the LUN's whole capacity, in bytes.  lseek works as on a
@@ -20,6 +22,12 @@
  *    the next open (and by files already open, on their next call).
  *
  * ioctls: the Linux numbers, so tools read like their Linux namesakes.
+ *
+ * Generic nodes (/dev/sgN) are character devices for SG_IO and the sg
+ * ioctls only (SG_IO, SG_GET_VERSION_NUM, SG_GET_SCSI_ID): SG_IO goes
+ * through the same per-device command filter as on the block node of the
+ * same LUN.  Linux's sg v3 read/write interface is not offered: read and
+ * write fail with EINVAL (and say so); lseek is ESPIPE.
  */
 #ifndef VSCSI_BOOT_BLKDEV_H
 #define VSCSI_BOOT_BLKDEV_H
@@ -34,11 +42,16 @@
 #ifndef ENOMEDIUM
 #define ENOMEDIUM 135
 #endif
+/* The same for EBADE (50): a write refused with RESERVATION CONFLICT. */
+#ifndef EBADE
+#define EBADE 50
+#endif
 
 /* <linux/fs.h> */
 #define BLKROGET 0x125eu       /* int *: 1 if write-protected */
 #define BLKGETSIZE 0x1260u     /* unsigned long *: capacity in 512-byte sectors */
 #define BLKFLSBUF 0x1261u      /* flush the device's write cache (SYNCHRONIZE CACHE) */
+#define BLKDISCARD 0x1277u     /* uint64_t[2] {start, length} in bytes: discard (UNMAP ...) */
 #define BLKSSZGET 0x1268u      /* int *: logical block size */
 #define BLKPBSZGET 0x127bu     /* unsigned int *: physical block size */
 #define BLKGETSIZE64 0x80081272u /* uint64_t *: capacity in bytes */
@@ -48,6 +61,18 @@
 #define CDROM_LOCKDOOR 0x5329u /* arg (int) 1: PREVENT MEDIUM REMOVAL, 0: ALLOW */
 /* <scsi/sg.h>; SG_IO itself (struct sg_io_hdr *) comes from vscsi/sg_io.h */
 #define SG_GET_VERSION_NUM 0x2282u /* int *: 30527, as Linux's sg driver */
+#define SG_GET_SCSI_ID 0x2276u     /* struct sg_scsi_id *: generic nodes only */
+/* What SG_GET_SCSI_ID fills in (Linux's layout). */
+struct sg_scsi_id {
+	int host_no;
+	int channel;
+	int scsi_id;       /* target */
+	int lun;
+	int scsi_type;     /* peripheral device type */
+	short h_cmd_per_lun;
+	short d_queue_depth;
+	int unused[2];
+};
 /* Ours: struct vscsi_lun ** receives the LUN behind the file. */
 #define BLKDEV_GET_LUN 0x56c0u
 

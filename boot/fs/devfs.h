@@ -33,11 +33,13 @@ struct devfs_ops {
 	int (*fstat)(struct devfs_file *f, struct stat *st);
 };
 
-/* Name without "/dev/" (a leading "/dev/" is accepted and stripped).
- * Returns 0, or -1 when the registry is full or the name is taken. */
+/* Name without "/dev/" (a leading "/dev/" is accepted and stripped), at
+ * most 31 characters.  The registry has no fixed size.  Returns 0, or -1
+ * when the name is taken or memory ran out. */
 int devfs_register(const char *name, const struct devfs_ops *ops, void *priv);
 int devfs_unregister(const char *name);
-/* Iterate over registered names: returns NULL past the end. */
+/* Iterate over registered names, in the order they were registered:
+ * returns NULL past the end. */
 const char *devfs_name(unsigned i);
 
 int ioctl(int fd, unsigned long req, void *arg);

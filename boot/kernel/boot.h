@@ -14,10 +14,15 @@
  * and gcc use it in ordinary code), a 16-byte aligned stack, and virtual ==
  * physical addresses for all RAM and MMIO below boot_info.mapped_end.
  *
- * The command line is the shell's script: `-append` with the PVH entry, or
- * UEFI LoadOptions; when the entry has none, kernel_main reads the fw_cfg
- * file `opt/vscsi/cmdline` (QEMU `-fw_cfg name=opt/vscsi/cmdline,string=...`).
- * An empty command line starts the interactive shell.
+ * The command line is the shell's script, of any length: `-append` with the
+ * PVH entry, or UEFI LoadOptions; when the entry has none, kernel_main reads
+ * the fw_cfg file `opt/vscsi/cmdline` (QEMU `-fw_cfg
+ * name=opt/vscsi/cmdline,string=...` or `file=...`), and failing that
+ * QEMU's own fw_cfg copy of `-append` (the PVH entry leaves the command line
+ * to it when the loader's start info is damaged).  It is used whole: where
+ * the entry found it, or copied from fw_cfg to the heap (a command line the
+ * heap cannot hold ends the run with status 35, QEMU).  An empty command
+ * line starts the interactive shell.
  *
  * Exit statuses: QEMU's isa-debug-exit device turns the value v written to
  * it into the exit status (v << 1) | 1, so kpoweroff(0) ends QEMU with 33,
@@ -41,7 +46,10 @@
 struct boot_memrange { uint64_t base, len; };     /* usable RAM */
 
 struct boot_info {
-	const char *cmdline;     /* script for the shell; NULL or "" = interactive */
+	const char *cmdline;     /* script for the shell, NUL-terminated, any length, in
+				    memory the entry keeps out of the RAM list; NULL or
+				    "" = none (kernel_main then asks fw_cfg) */
+	const char *notice;      /* a line for the console once it is up, or NULL */
 	uint64_t rsdp;           /* physical address of the ACPI RSDP, 0 = scan for it */
 	unsigned n_mem;
 	struct boot_memrange mem[128];

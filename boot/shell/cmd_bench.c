@@ -9,11 +9,16 @@
  * interrupts, completions (and so submissions) also run in interrupt
  * context: the counters are updated atomically, and the final drain keeps
  * kicking so nothing submitted by a late completion waits unnotified.
+ *
+ * Ctrl-C stops the run: no new reads are submitted, the ones the device
+ * holds are waited for (a buffer is never abandoned to the device), and the
+ * command ends with status 130.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "fs/console.h"
 #include "kernel/clock.h"
 #include "kernel/pages.h"
 #include "shell/args.h"
@@ -80,6 +85,8 @@ static void bench_done(struct vscsi_cmd *cmd)
 		bench_submit(s);
 }
 
+/* Run one depth; 0, 1 (errors or reads that never completed), or
+ * CONSOLE_INTERRUPTED_STATUS. */
 static int bench_depth(struct bench_slot *slots, unsigned qd, uint64_t ns)
 {
 	struct vscsi_ctrl *ctrl = vscsi_lun_ctrl(B.lun);
@@ -95,11 +102,14 @@ static int bench_depth(struct bench_slot *slots, unsigned qd, uint64_t ns)
 	}
 	vscsi_kick(ctrl);
 	uint64_t t0 = clock_ns(), end = t0 + ns;
+	bool interrupted = false;
 	while (!B.stop) {
 		vscsi_poll(ctrl);
 		vscsi_kick(ctrl);
 		if (clock_ns() >= end)
 			B.stop = true;
+		if (console_interrupted())
+			B.stop = interrupted = true;
 	}
 	uint64_t elapsed = clock_ns() - t0;
 	uint64_t drain_end = clock_ns() + 10ull * 1000000000ull;
@@ -111,6 +121,8 @@ static int bench_depth(struct bench_slot *slots, unsigned qd, uint64_t ns)
 		printf("bench: %u reads never completed\n", B.inflight);
 		return 1;
 	}
+	if (interrupted)
+		return CONSOLE_INTERRUPTED_STATUS;
 	uint64_t n = B.done + B.errors;
 	printf("bench qd=%u ios=%llu errors=%llu iops=%llu lat_us=%llu.%llu\n", qd,
 	       (unsigned long long)n, (unsigned long long)B.errors,
@@ -118,6 +130,34 @@ static int bench_depth(struct bench_slot *slots, unsigned qd, uint64_t ns)
 	       (unsigned long long)(n ? B.lat_ns / n / 1000 : 0),
 	       (unsigned long long)(n ? B.lat_ns / n / 100 % 10 : 0));
 	return B.errors ? 1 : 0;
+}
+
+/* The -q list: depths 1..max, comma-separated; the count, or 0 after
+ * printing why. */
+static unsigned parse_depths(const char *qds, unsigned max, unsigned *out, unsigned cap)
+{
+	unsigned n = 0;
+	const char *p = qds;
+	for (;;) {
+		uint64_t qd;
+		char word[24];
+		size_t l = strcspn(p, ",");
+		bool ok = l && l < sizeof word && n < cap;
+		if (ok) {
+			memcpy(word, p, l);
+			word[l] = 0;
+			ok = parse_number(word, &shell_number_syntax, &qd) && qd >= 1 && qd <= max;
+		}
+		if (!ok) {
+			printf("bench: bad queue depth '%.*s' in '%s' (a list of 1..%u)\n", (int)l, p,
+			       qds, max);
+			return 0;
+		}
+		out[n++] = (unsigned)qd;
+		if (!p[l])
+			return n;
+		p += l + 1;
+	}
 }
 
 /* bench [DEV] [-t SECONDS] [-q QD[,QD...]] */
@@ -155,6 +195,11 @@ int cmd_bench(int argc, char **argv)
 		printf("bench: %s: block size %u does not fit 4 KiB reads\n", li->name, li->block_size);
 		return 1;
 	}
+	unsigned max_qd = li->queue_depth < BENCH_MAX_QD ? li->queue_depth : BENCH_MAX_QD;
+	unsigned depths[16];
+	unsigned ndepths = parse_depths(qds, max_qd, depths, sizeof depths / sizeof depths[0]);
+	if (!ndepths)
+		return 2;
 	B.per_io = BENCH_IO / li->block_size;
 	B.blocks = li->blocks / B.per_io;
 	B.rng = 0x9e3779b97f4a7c15ull;
@@ -177,18 +222,11 @@ int cmd_bench(int argc, char **argv)
 	}
 	printf("bench: %s, 4 KiB random reads, %llu s per queue depth\n", li->name, secs);
 	int st = 0;
-	for (const char *p = qds; *p;) {
-		char *end;
-		unsigned long qd = strtoul(p, &end, 10);
-		if (end == p || qd < 1 || qd > BENCH_MAX_QD || qd > li->queue_depth) {
-			printf("bench: bad queue depth in '%s' (1..%u)\n", qds,
-			       li->queue_depth < BENCH_MAX_QD ? li->queue_depth : BENCH_MAX_QD);
-			return 2;
-		}
-		st |= bench_depth(slots, (unsigned)qd, secs * 1000000000ull);
-		p = *end == ',' ? end + 1 : end;
-		if (*end && *end != ',')
-			return shell_usage(argv[0]);
+	for (unsigned i = 0; i < ndepths; i++) {
+		int r = bench_depth(slots, depths[i], secs * 1000000000ull);
+		if (r == CONSOLE_INTERRUPTED_STATUS)
+			return r;
+		st |= r;
 	}
 	return st;
 }

@@ -1,6 +1,6 @@
 /*
  * cmd_blk.c - shell tools on block device files: dd, md5sum, hexdump,
- * sync, eject.
+ * sync, eject, blockdev.
  *
  * They are ordinary C programs on newlib's open/read/write/lseek/ioctl
  * (the device files of blkdev.c), with the syntax and output of their
@@ -10,6 +10,8 @@
  *   md5sum   "<32 hex digits>  /dev/sda"
  *   hexdump  -C canonical lines, "*" for repeated lines, final offset
  * Every failure prints "tool: what: why" and returns a non-zero status.
+ * The long-running ones (dd, md5sum, hexdump) look for Ctrl-C between
+ * chunks and stop with status 130 once the chunk in progress is done.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +21,7 @@
 #include <unistd.h>
 
 #include "fs/blkdev.h"
+#include "fs/console.h"
 #include "fs/devfs.h"
 #include "kernel/clock.h"
 #include "shell/args.h"
@@ -155,6 +158,7 @@ struct dd_opts {
 	bool count_set;
 	bool conv_fsync, conv_sync, conv_noerror;
 	bool iflag_direct, oflag_direct, skip_bytes, count_bytes, seek_bytes, fullblock;
+	bool oflag_sync; /* oflag=sync|dsync: each write durable before it returns (O_SYNC) */
 	int status; /* 0 default, 1 noxfer, 2 none */
 };
 
@@ -166,6 +170,7 @@ enum dd_failure {
 	DD_SKIP_RANGE, DD_SEEK_RANGE,     /* skip=/seek= beyond any offset */
 	DD_SKIP, DD_SEEK,                 /* the lseek failed: statistics of nothing */
 	DD_READ, DD_WRITE, DD_FSYNC,      /* during or after the copy */
+	DD_INTERRUPTED,                   /* Ctrl-C between two blocks */
 };
 
 /* What a run did: dd_execute fills it, dd_report prints it. */
@@ -249,7 +254,7 @@ static int dd_word_operand(struct dd_opts *o, const char *arg, size_t kl, const 
 		return dd_flags("dd", "input flag", v, names, t, 6) ? 0 : 1;
 	} else if (dd_key(arg, kl, "oflag")) {
 		static const char *const names[] = { "direct", "seek_bytes", "sync", "dsync" };
-		bool *t[] = { &o->oflag_direct, &o->seek_bytes, NULL, NULL };
+		bool *t[] = { &o->oflag_direct, &o->seek_bytes, &o->oflag_sync, &o->oflag_sync };
 		return dd_flags("dd", "output flag", v, names, t, 4) ? 0 : 1;
 	} else if (dd_key(arg, kl, "status")) {
 		return dd_status_level(o, v) ? 0 : 1;
@@ -355,7 +360,8 @@ static bool dd_open(struct dd_copy *c)
 	c->in = open_dev(o->in, O_RDONLY | (o->iflag_direct ? O_DIRECT : 0));
 	if (c->in < 0)
 		return dd_fail(c, DD_OPEN_IN, errno);
-	c->out = open_dev(o->out, O_WRONLY | (o->oflag_direct ? O_DIRECT : 0));
+	c->out = open_dev(o->out, O_WRONLY | (o->oflag_direct ? O_DIRECT : 0) |
+				  (o->oflag_sync ? O_SYNC : 0));
 	if (c->out < 0)
 		return dd_fail(c, DD_OPEN_OUT, errno);
 	return true;
@@ -475,6 +481,10 @@ static void dd_copy_blocks(struct dd_copy *c)
 	struct dd_result *r = c->r;
 	uint64_t left = o->count_bytes ? o->count : 0; /* bytes, with count_bytes */
 	for (;;) {
+		if (console_interrupted()) {
+			dd_fail(c, DD_INTERRUPTED, EINTR);
+			break;
+		}
 		if (o->count_set && !o->count_bytes && r->full_in + r->part_in >= o->count)
 			break;
 		if (o->count_set && o->count_bytes && !left)
@@ -587,9 +597,12 @@ static int dd_report(const struct dd_opts *o, const struct dd_result *r)
 	case DD_READ: printf("dd: error reading '%s': %s\n", o->in, why); break;
 	case DD_WRITE: printf("dd: error writing '%s': %s\n", o->out, why); break;
 	case DD_FSYNC: printf("dd: fsync failed for '%s': %s\n", o->out, why); break;
+	case DD_INTERRUPTED: break; /* as coreutils on SIGINT: the statistics only */
 	}
 	if (dd_has_statistics(r->failure))
 		dd_stats(o, r);
+	if (r->failure == DD_INTERRUPTED)
+		return CONSOLE_INTERRUPTED_STATUS;
 	if (r->failure != DD_DONE)
 		return 1;
 	if (r->close_err) {
@@ -623,7 +636,7 @@ int cmd_md5sum(int argc, char **argv)
 		return 1;
 	}
 	int status = 0;
-	for (int i = 1; i < argc; i++) {
+	for (int i = 1; i < argc && status != CONSOLE_INTERRUPTED_STATUS; i++) {
 		int fd = open_dev(argv[i], O_RDONLY);
 		if (fd < 0) {
 			printf("md5sum: %s: %s\n", argv[i], blkdev_strerror(errno));
@@ -632,9 +645,14 @@ int cmd_md5sum(int argc, char **argv)
 		}
 		struct md5_ctx c;
 		md5_init(&c);
-		long n;
-		while ((n = read(fd, b.p, b.size)) > 0)
+		long n = 0;
+		while (!console_interrupted() && (n = read(fd, b.p, b.size)) > 0)
 			md5_update(&c, b.p, (size_t)n);
+		if (console_interrupted()) {
+			status = CONSOLE_INTERRUPTED_STATUS;
+			close(fd);
+			continue;
+		}
 		if (n < 0) {
 			printf("md5sum: %s: %s\n", argv[i], blkdev_strerror(errno));
 			status = 1;
@@ -747,6 +765,10 @@ int cmd_hexdump(int argc, char **argv)
 			want = (size_t)left;
 		if (!want)
 			break;
+		if (console_interrupted()) {
+			status = CONSOLE_INTERRUPTED_STATUS;
+			break;
+		}
 		long n = read(fd, b.p, want);
 		if (n < 0) {
 			printf("hexdump: %s: %s\n", path, blkdev_strerror(errno));
@@ -777,7 +799,7 @@ int cmd_hexdump(int argc, char **argv)
 			fill = 0;
 		}
 	}
-	if (fill) {
+	if (fill && status != CONSOLE_INTERRUPTED_STATUS) {
 		if (canonical)
 			hex_line_canonical(off, line, fill);
 		else
@@ -887,4 +909,94 @@ int cmd_eject(int argc, char **argv)
 		printf("eject: %s\n", close_tray ? "CD-ROM tray close command succeeded" :
 		       "CD-ROM eject command succeeded");
 	return 0;
+}
+
+/* ---- blockdev ---------------------------------------------------------------- */
+
+/* util-linux blockdev's queries: each prints one number per device. */
+enum blockdev_query { BD_GETSZ, BD_GETSIZE64, BD_GETSS, BD_GETPBSZ, BD_GETRO, BD_FLUSHBUFS };
+
+static const struct {
+	const char *option;
+	enum blockdev_query query;
+} blockdev_options[] = {
+	{ "--getsz", BD_GETSZ },       /* 512-byte sectors (BLKGETSIZE64 / 512) */
+	{ "--getsize64", BD_GETSIZE64 }, /* bytes (BLKGETSIZE64) */
+	{ "--getss", BD_GETSS },       /* logical block size (BLKSSZGET) */
+	{ "--getpbsz", BD_GETPBSZ },   /* physical block size (BLKPBSZGET) */
+	{ "--getro", BD_GETRO },       /* 1 if write-protected (BLKROGET) */
+	{ "--flushbufs", BD_FLUSHBUFS }, /* SYNCHRONIZE CACHE (BLKFLSBUF) */
+};
+
+/* One query on an open device: prints the value; 0, or an errno value. */
+static int blockdev_run(int fd, enum blockdev_query q)
+{
+	uint64_t bytes;
+	int v;
+	unsigned int u;
+	switch (q) {
+	case BD_GETSZ:
+	case BD_GETSIZE64:
+		if (ioctl(fd, BLKGETSIZE64, &bytes) < 0)
+			return errno;
+		printf("%llu\n", (unsigned long long)(q == BD_GETSZ ? bytes / 512 : bytes));
+		return 0;
+	case BD_GETSS:
+	case BD_GETRO:
+		if (ioctl(fd, q == BD_GETSS ? BLKSSZGET : BLKROGET, &v) < 0)
+			return errno;
+		printf("%d\n", v);
+		return 0;
+	case BD_GETPBSZ:
+		if (ioctl(fd, BLKPBSZGET, &u) < 0)
+			return errno;
+		printf("%u\n", u);
+		return 0;
+	case BD_FLUSHBUFS:
+		return ioctl(fd, BLKFLSBUF, NULL) < 0 ? errno : 0;
+	}
+	return EINVAL;
+}
+
+/* blockdev COMMAND... DEVICE...: every command on every device, in order,
+ * as util-linux's blockdev does. */
+int cmd_blockdev(int argc, char **argv)
+{
+	enum blockdev_query queries[16];
+	int nq = 0, i;
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		size_t k, n = sizeof blockdev_options / sizeof blockdev_options[0];
+		for (k = 0; k < n && strcmp(argv[i], blockdev_options[k].option); k++)
+			;
+		if (k == n) {
+			printf("blockdev: unrecognized command '%s'\n", argv[i]);
+			return shell_usage(argv[0]);
+		}
+		if (nq == (int)(sizeof queries / sizeof queries[0])) {
+			printf("blockdev: too many commands\n");
+			return 1;
+		}
+		queries[nq++] = blockdev_options[k].query;
+	}
+	if (!nq || i == argc)
+		return shell_usage(argv[0]);
+	int status = 0;
+	for (; i < argc; i++) {
+		int fd = open_dev(argv[i], O_RDONLY | O_NONBLOCK);
+		if (fd < 0) {
+			printf("blockdev: cannot open %s: %s\n", argv[i], blkdev_strerror(errno));
+			status = 1;
+			continue;
+		}
+		for (int k = 0; k < nq; k++) {
+			int err = blockdev_run(fd, queries[k]);
+			if (err) {
+				printf("blockdev: ioctl error on %s: %s\n", argv[i], blkdev_strerror(err));
+				status = 1;
+				break;
+			}
+		}
+		close(fd);
+	}
+	return status;
 }

@@ -43,40 +43,11 @@ static void short_size(uint64_t bytes, char *out, size_t n)
 			 (unsigned long long)scaled % 100, u[i]);
 }
 
-/* A udev-like identifier: NAA "3<hex>", EUI-64 "2<hex>", T10 "1<text>",
- * else the serial "0<serial>"; "" when the LUN has none. */
-static void lun_ident(const struct vscsi_lun_info *li, char *out, size_t n)
-{
-	out[0] = 0;
-	int pick = -1;
-	static const uint8_t pref[] = { 3, 2, 8, 1 };
-	for (unsigned p = 0; p < sizeof(pref) && pick < 0; p++)
-		for (unsigned i = 0; i < li->n_desig; i++)
-			if (li->desig[i].type == pref[p] && li->desig[i].association == 0) {
-				pick = (int)i;
-				break;
-			}
-	if (pick >= 0) {
-		const struct vscsi_designator *d = &li->desig[pick];
-		size_t o = 0;
-		o += (size_t)snprintf(out + o, n - o, "%c",
-				      d->type == 3 ? '3' : d->type == 2 ? '2' : d->type == 8 ? '8' : '1');
-		for (unsigned i = 0; i < d->len && o + 3 < n; i++) {
-			if (d->code_set == 1)
-				o += (size_t)snprintf(out + o, n - o, "%02x", d->id[i]);
-			else
-				out[o++] = d->id[i] == ' ' ? '_' : (char)d->id[i], out[o] = 0;
-		}
-		return;
-	}
-	if (li->serial[0])
-		snprintf(out, n, "0%s", li->serial);
-}
-
+/* lsscsi [-g] [-i] [-s] [-w]: one line per LUN, in lsscsi's columns. */
 int cmd_lsscsi(int argc, char **argv)
 {
 	vscsi_poll_all(); /* act on pending hot-plug events first */
-	bool sizes = false, ident = false, wwn = false;
+	bool sizes = false, ident = false, wwn = false, generic = false;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-s") || !strcmp(argv[i], "--size"))
 			sizes = true;
@@ -84,6 +55,8 @@ int cmd_lsscsi(int argc, char **argv)
 			ident = true;
 		else if (!strcmp(argv[i], "-w") || !strcmp(argv[i], "--wwn"))
 			wwn = true;
+		else if (!strcmp(argv[i], "-g") || !strcmp(argv[i], "--generic"))
+			generic = true;
 		else {
 			printf("lsscsi: unknown option '%s'\n", argv[i]);
 			return shell_usage(argv[0]);
@@ -91,26 +64,33 @@ int cmd_lsscsi(int argc, char **argv)
 	}
 	for (struct vscsi_lun *l = vscsi_lun_next(NULL); l; l = vscsi_lun_next(l)) {
 		const struct vscsi_lun_info *li = vscsi_lun_info(l);
-		char hctl[32], node[20] = "-";
+		char hctl[32], node[20] = "-", sg[20] = "-";
 		snprintf(hctl, sizeof(hctl), "[%u:%u:%u:%u]", li->host, li->channel, li->target,
 			 li->lun);
 		if (li->name[0])
 			snprintf(node, sizeof(node), "/dev/%s", li->name);
+		if (li->sg_name[0])
+			snprintf(sg, sizeof(sg), "/dev/%s", li->sg_name);
 		printf("%-12s %-8s%-9s%-17s%-6s", hctl, lsscsi_type(li->type), li->vendor,
 		       li->model, li->rev);
 		if (wwn)
 			printf("%-21s", li->wwn[0] ? li->wwn : "");
 		printf("%-9s", node);
 		if (ident) {
-			char id[140];
-			lun_ident(li, id, sizeof(id));
-			printf(" %s", id[0] ? id : "-");
+			/* udev's ID_SERIAL, as lsscsi reads it from /dev/disk/by-id;
+			 * udev names block devices only. */
+			char id[VSCSI_UDEV_ID_MAX] = "";
+			if (li->name[0])
+				vscsi_lun_udev_ids(li, id, sizeof(id), NULL, 0);
+			printf("  %s", id[0] ? id : "-");
 		}
+		if (generic)
+			printf("  %-9s", sg);
 		if (sizes) {
 			char s[16] = "-";
 			if (li->name[0] && li->medium)
 				short_size(li->blocks * li->block_size, s, sizeof(s));
-			printf(" %7s", s);
+			printf("  %6s", s);
 		}
 		printf("\n");
 	}
@@ -140,6 +120,12 @@ int cmd_lsblk(int argc, char **argv)
 	return 0;
 }
 
+/*
+ * by-id: the /dev/disk/by-id names udev gives the disks and CDs on Linux
+ * (systemd's 60-persistent-storage.rules with scsi_id): "scsi-" ID_SERIAL
+ * and, for an NAA identifier, "wwn-" ID_WWN_WITH_EXTENSION.  The choice
+ * of identifier is the driver's vscsi_lun_udev_ids().
+ */
 int cmd_byid(int argc, char **argv)
 {
 	vscsi_poll_all(); /* act on pending hot-plug events first */
@@ -147,14 +133,14 @@ int cmd_byid(int argc, char **argv)
 		return shell_usage(argv[0]);
 	for (struct vscsi_lun *l = vscsi_lun_next(NULL); l; l = vscsi_lun_next(l)) {
 		const struct vscsi_lun_info *li = vscsi_lun_info(l);
-		char id[140];
+		char id[VSCSI_UDEV_ID_MAX], wwn[VSCSI_UDEV_ID_MAX];
 		if (!li->name[0])
 			continue;
-		lun_ident(li, id, sizeof(id));
+		vscsi_lun_udev_ids(li, id, sizeof(id), wwn, sizeof(wwn));
 		if (id[0])
 			printf("scsi-%s -> %s\n", id, li->name);
-		if (li->wwn[0])
-			printf("wwn-%s -> %s\n", li->wwn, li->name);
+		if (wwn[0])
+			printf("wwn-%s -> %s\n", wwn, li->name);
 	}
 	return 0;
 }
@@ -217,14 +203,24 @@ int cmd_virtio(int argc, char **argv)
 		printf("  queues: control event + %u request (device has %u), queue size %u, "
 		       "%u requests/queue\n",
 		       ci.request_queues, ci.num_queues, ci.queue_size, ci.requests_per_queue);
+		/* What the device said (virtio 1.2 §5.6.4) ... */
+		const struct vscsi_virtio_scsi_config *cf = &ci.config;
 		printf("  config: num_queues=%u seg_max=%u max_sectors=%u cmd_per_lun=%u "
 		       "event_info_size=%u sense_size=%u cdb_size=%u max_channel=%u "
 		       "max_target=%u max_lun=%u\n",
-		       ci.num_queues, ci.seg_max, ci.max_sectors, ci.cmd_per_lun,
-		       ci.event_info_size, ci.sense_size, ci.cdb_size, ci.max_channel,
-		       ci.max_target, ci.max_lun);
-		printf("  limits: %u segments, %u bytes per command\n", ci.max_segments,
-		       ci.max_transfer);
+		       cf->num_queues, cf->seg_max, cf->max_sectors, cf->cmd_per_lun,
+		       cf->event_info_size, cf->sense_size, cf->cdb_size, cf->max_channel,
+		       cf->max_target, cf->max_lun);
+		/* ... and what the driver uses: zeros replaced, the sizes it
+		 * wrote, the targets and LUNs the request format can address
+		 * (virtio 1.2 §5.6.6.1: one byte of target, 14 bits of LUN). */
+		printf("  limits: seg_max=%u max_sectors=%u cmd_per_lun=%u sense_size=%u "
+		       "cdb_size=%u max_target=%u max_lun=%u, %u segments and %u bytes per "
+		       "command\n",
+		       ci.seg_max, ci.max_sectors, ci.cmd_per_lun, ci.sense_size, ci.cdb_size,
+		       ci.max_target < 255 ? ci.max_target : 255,
+		       ci.max_lun < 16383 ? ci.max_lun : 16383, ci.max_segments, ci.max_transfer);
+		printf("  in flight: %u\n", ci.in_flight);
 		printf("  counters: commands=%llu errors=%llu timeouts=%llu aborts=%llu "
 		       "lun_resets=%llu device_resets=%llu events=%llu missed=%llu rescans=%llu\n",
 		       (unsigned long long)ci.commands, (unsigned long long)ci.errors,

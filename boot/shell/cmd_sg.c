@@ -384,6 +384,20 @@ static int sg_send(int fd, struct sg_io_hdr *h, const uint8_t *cdb, unsigned cdb
 	return ioctl(fd, SG_IO, h) < 0 ? errno : 0;
 }
 
+/*
+ * Bytes a completed data-in command delivered: dxfer_len - resid, or the
+ * whole buffer when the device reported a residual that counts nothing
+ * (VSCSI_SG_INFO_RESID_UNKNOWN): callers then go by the lengths inside the
+ * data, which they bound by the buffer.
+ */
+static int sg_received(const struct sg_io_hdr *h)
+{
+	if (h->info & VSCSI_SG_INFO_RESID_UNKNOWN)
+		return (int)h->dxfer_len;
+	int got = (int)h->dxfer_len - h->resid;
+	return got < 0 ? 0 : got;
+}
+
 /* ---- sg_raw -------------------------------------------------------------------- */
 
 /* sg_raw's command line, parsed. */
@@ -408,8 +422,8 @@ static size_t sg_raw_data_len(const struct sg_raw_opts *o)
 	return (size_t)(o->rlen ? o->rlen : o->slen);
 }
 
-/* One option at argv[*i] (a value may take the next word), or the device
- * name; 0, or an exit status after printing why. */
+/* The option at argv[*i] (a value may take the next word); 0, or an exit
+ * status after printing why. */
 static int sg_raw_option(int argc, char **argv, int *i, struct sg_raw_opts *o)
 {
 	const char *a = argv[*i];
@@ -437,12 +451,11 @@ static int sg_raw_option(int argc, char **argv, int *i, struct sg_raw_opts *o)
 		o->verbose = true;
 	else if (!strcmp(a, "-n") || !strcmp(a, "--nosense"))
 		o->nosense = true;
-	else if (a[0] == '-') {
+	else {
 		printf("sg_raw: unrecognised option '%s'\n", a);
 		shell_usage(argv[0]);
 		return CAT_SYNTAX;
-	} else
-		o->path = a;
+	}
 	if (opt == 'i') {
 		o->infile = val;
 	} else if (opt) {
@@ -457,19 +470,23 @@ static int sg_raw_option(int argc, char **argv, int *i, struct sg_raw_opts *o)
 	return 0;
 }
 
-/* The CDB bytes after the device name; 0, or an exit status. */
-static int sg_raw_cdb(int argc, char **argv, int i, struct sg_raw_opts *o)
+/* CDB bytes from one word after the device name; 0, or an exit status. */
+static int sg_raw_cdb_word(const char *word, struct sg_raw_opts *o)
 {
-	for (; i < argc; i++) {
-		const char *bad = NULL;
-		if (!parse_hex_bytes(argv[i], o->cdb, sizeof o->cdb, &o->cdb_len, &bad)) {
-			if (o->cdb_len >= sizeof o->cdb)
-				printf("sg_raw: CDB too long (max. %u bytes)\n", (unsigned)sizeof o->cdb);
-			else
-				printf("sg_raw: Invalid command byte '%s'\n", argv[i]);
-			return CAT_SYNTAX;
-		}
+	const char *bad = NULL;
+	if (!parse_hex_bytes(word, o->cdb, sizeof o->cdb, &o->cdb_len, &bad)) {
+		if (o->cdb_len >= sizeof o->cdb)
+			printf("sg_raw: CDB too long (max. %u bytes)\n", (unsigned)sizeof o->cdb);
+		else
+			printf("sg_raw: Invalid command byte '%s'\n", word);
+		return CAT_SYNTAX;
 	}
+	return 0;
+}
+
+/* The CDB once every word is read; 0, or an exit status. */
+static int sg_raw_cdb_check(char **argv, struct sg_raw_opts *o)
+{
 	if (o->cdb_len == 0) {
 		printf("sg_raw: No command bytes given\n");
 		shell_usage(argv[0]);
@@ -482,19 +499,32 @@ static int sg_raw_cdb(int argc, char **argv, int i, struct sg_raw_opts *o)
 	return 0;
 }
 
+/* Options may come anywhere, before or after the device and the CDB, as
+ * sg3_utils' sg_raw takes them (getopt_long permutes); "--" ends them. */
 static int sg_raw_parse(int argc, char **argv, struct sg_raw_opts *o)
 {
 	memset(o, 0, sizeof *o);
-	int i, st;
-	for (i = 1; i < argc && !o->path; i++)
-		if ((st = sg_raw_option(argc, argv, &i, o)))
+	bool options = true;
+	int st;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (options && !strcmp(a, "--"))
+			options = false;
+		else if (options && a[0] == '-' && a[1])
+			st = sg_raw_option(argc, argv, &i, o);
+		else if (!o->path)
+			o->path = a, st = 0;
+		else
+			st = sg_raw_cdb_word(a, o);
+		if (st)
 			return st;
+	}
 	if (!o->path) {
 		printf("sg_raw: no device specified\n");
 		shell_usage(argv[0]);
 		return CAT_SYNTAX;
 	}
-	if ((st = sg_raw_cdb(argc, argv, i, o)))
+	if ((st = sg_raw_cdb_check(argv, o)))
 		return st;
 	if (o->rlen && o->slen) {
 		printf("sg_raw: can't send and receive data at the same time "
@@ -594,10 +624,13 @@ static int sg_raw_print(const struct sg_raw_opts *o, int fd, const struct io_buf
 		printf("\n");
 	}
 	if (o->rlen && (status == CAT_CLEAN || status == CAT_RECOVERED || status == CAT_CONDITION_MET)) {
-		int got = (int)o->rlen - h->resid;
-		if (got < 0)
-			got = 0;
-		printf("Received %d bytes of data:\n", got);
+		int got = sg_received(h);
+		if (h->info & VSCSI_SG_INFO_RESID_UNKNOWN)
+			printf("Received data, byte count unknown: the device reported a residual "
+			       "larger than the %u-byte buffer; the whole buffer follows:\n",
+			       h->dxfer_len);
+		else
+			printf("Received %d bytes of data:\n", got);
 		sg_hexdump(data->p, (size_t)got);
 	}
 	if (o->verbose)
@@ -664,7 +697,7 @@ static int std_inquiry(int fd, uint8_t *buf, unsigned len, struct sg_io_hdr *h, 
 		return -err;
 	if (sg_category(h) != CAT_CLEAN)
 		return -EIO;
-	return (int)len - h->resid;
+	return sg_received(h);
 }
 
 /* ---- sg_inq ------------------------------------------------------------------------ */
@@ -695,9 +728,14 @@ static int vpd_page(int fd, uint8_t page, uint8_t *buf, unsigned len, int *got)
 		return CAT_OS_BASE + err;
 	int cat = sg_category(&h);
 	if (cat == CAT_CLEAN) {
-		*got = (int)len - h.resid;
+		/* The page's own length (SPC-4 §7.8.1: PAGE LENGTH, bytes 2-3),
+		 * not the transfer's: devices pad (QEMU 7.2 returns the whole
+		 * allocation length with a residual of 0). */
+		*got = sg_received(&h);
 		if (*got < 4 || buf[1] != page)
 			return CAT_OTHER;
+		if (4 + (int)be16(buf + 2) < *got)
+			*got = 4 + be16(buf + 2);
 	} else if (h.sb_len_wr) {
 		printf("inquiry: ");
 		print_sense(sense, h.sb_len_wr);
@@ -756,12 +794,9 @@ static int sg_inq_parse(int argc, char **argv, struct sg_inq_opts *o)
 	return 0;
 }
 
-/* -p PAGE: the page decoded (80h, the serial number) or dumped. */
-static int sg_inq_vpd(int fd, const struct sg_inq_opts *o)
+/* A fetched VPD page: decoded (80h, the serial number) or dumped. */
+static int sg_inq_show_vpd(const struct sg_inq_opts *o, const uint8_t *buf, int got, int status)
 {
-	uint8_t buf[252];
-	int got = 0;
-	int status = vpd_page(fd, (uint8_t)o->page, buf, sizeof buf, &got);
 	if (status != CAT_CLEAN) {
 		printf("sg_inq: VPD page 0x%02x fetch failed: %s\n", (unsigned)o->page,
 		       category_text(status));
@@ -773,11 +808,38 @@ static int sg_inq_vpd(int fd, const struct sg_inq_opts *o)
 		char sn[256];
 		if (l > (unsigned)got - 4)
 			l = (unsigned)got - 4;
+		if (l > sizeof sn - 1)
+			l = sizeof sn - 1;
 		inq_text(sn, buf + 4, l);
 		printf(" Unit serial number: %s\n", sn);
 	} else {
 		sg_hexdump(buf, (size_t)got);
 	}
+	return status;
+}
+
+/* -p PAGE: a page longer than the first fetch is fetched again whole, as
+ * sg_inq does. */
+static int sg_inq_vpd(int fd, const struct sg_inq_opts *o)
+{
+	uint8_t first[252];
+	uint8_t *buf = first;
+	int got = 0;
+	int status = vpd_page(fd, (uint8_t)o->page, buf, sizeof first, &got);
+	unsigned want = status == CAT_CLEAN ? 4 + be16(buf + 2) : 0;
+	if (want > sizeof first) {
+		if (want > 0xffff)
+			want = 0xffff; /* the allocation length is 16 bits */
+		buf = malloc(want);
+		if (!buf) {
+			printf("sg_inq: no memory for the %u-byte page\n", want);
+			return CAT_OTHER;
+		}
+		status = vpd_page(fd, (uint8_t)o->page, buf, want, &got);
+	}
+	status = sg_inq_show_vpd(o, buf, got, status);
+	if (buf != first)
+		free(buf);
 	return status;
 }
 
@@ -839,7 +901,7 @@ static void sg_inq_print_serial(int fd)
 	if (sg_send(fd, &h, cdb, cl, SG_DXFER_FROM_DEV, vpd, sizeof vpd, sense, DEFAULT_TIMEOUT_MS) ||
 	    sg_category(&h) != CAT_CLEAN)
 		return;
-	int vg = (int)sizeof vpd - h.resid;
+	int vg = sg_received(&h);
 	unsigned n = vg >= 4 ? be16(vpd + 2) : 0;
 	bool has80 = false;
 	for (unsigned k = 0; k < n && 4 + k < (unsigned)vg; k++)
@@ -850,7 +912,7 @@ static void sg_inq_print_serial(int fd)
 	    sg_send(fd, &h, cdb, cl, SG_DXFER_FROM_DEV, vpd, sizeof vpd, sense, DEFAULT_TIMEOUT_MS) ||
 	    sg_category(&h) != CAT_CLEAN)
 		return;
-	vg = (int)sizeof vpd - h.resid;
+	vg = sg_received(&h);
 	unsigned l = vg >= 4 ? be16(vpd + 2) : 0;
 	if (l > (unsigned)vg - 4)
 		l = (unsigned)vg - 4;
@@ -1249,7 +1311,7 @@ static void pr_execute(const struct pr_opts *o, int fd, struct pr_result *r)
 	unsigned cl = scsi_cdb_pr_in(r->cdb, (uint8_t)o->in_sa, sizeof r->data);
 	r->err = sg_send(fd, &r->h, r->cdb, cl, SG_DXFER_FROM_DEV, r->data, sizeof r->data,
 			 r->sense, DEFAULT_TIMEOUT_MS);
-	r->got = (int)sizeof r->data - r->h.resid;
+	r->got = sg_received(&r->h);
 }
 
 /* Report a PR command that did not end GOOD; returns the exit status. */

@@ -6,12 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fs/console.h"
 #include "kernel/boot.h"
 #include "kernel/clock.h"
 #include "kernel/cpu.h"
 #include "shell/args.h"
 #include "shell/commands.h"
 #include "shell/pci_list.h"
+#include "vscsi/blk.h"
 #include "vscsi/vscsi.h"
 
 static const struct shell_command commands[] = {
@@ -19,9 +21,11 @@ static const struct shell_command commands[] = {
 	{ "echo", "[WORD...]", "print the words", cmd_echo },
 	{ "sleep", "SECONDS", "wait (decimal fractions allowed, e.g. 0.5)", cmd_sleep },
 	{ "poweroff", "[STATUS]", "power the machine off (QEMU exits 33 for status 0)", cmd_poweroff },
+	{ "crash", "", "test aid: raise a CPU exception (invalid opcode); the run ends with QEMU "
+	  "status 37", cmd_crash },
 	{ "lspci", "", "list PCI functions (like lspci -n)", cmd_lspci },
 	{ "virtio", "", "show each controller's transport, features, queues, interrupts", cmd_virtio },
-	{ "lsscsi", "[-s] [-i] [-w]", "list SCSI devices as [H:C:T:L] (like lsscsi)", cmd_lsscsi },
+	{ "lsscsi", "[-g] [-i] [-s] [-w]", "list SCSI devices as [H:C:T:L] (like lsscsi; -g: /dev/sgN)", cmd_lsscsi },
 	{ "lsblk", "", "list block devices: size, block size, type, read-only", cmd_lsblk },
 	{ "by-id", "", "list stable names from VPD 83h/80h (like /dev/disk/by-id)", cmd_byid },
 	{ "rescan", "[HOST]", "scan all controllers, or one (host0, host1 ...)", cmd_rescan },
@@ -40,8 +44,15 @@ static const struct shell_command commands[] = {
 	{ "hexdump", "[-C] [-v] [-s OFFSET] [-n LENGTH] FILE", "dump a byte range (like hexdump -C)",
 	  cmd_hexdump },
 	{ "sync", "[FILE...]", "flush the write cache of every disk, or of the given ones", cmd_sync },
+	{ "blockdev", "--getsz|--getsize64|--getss|--getpbsz|--getro|--flushbufs... DEVICE...",
+	  "sizes and flags of block devices through their ioctls (like util-linux blockdev)",
+	  cmd_blockdev },
 	{ "eject", "[-t] [DEVICE]", "open the CD tray (-t: close it); default the first /dev/sr*",
 	  cmd_eject },
+	/* cmd_discard.c */
+	{ "blkdiscard", "[-v] [-f] [-o OFFSET] [-l LENGTH] [-p STEP] [-s] DEVICE",
+	  "discard a byte range of a disk: UNMAP / WRITE SAME (like util-linux blkdiscard)",
+	  cmd_blkdiscard },
 	/* cmd_sg.c */
 	{ "sg_raw", "[-r LEN] [-s LEN [-i HEX|/dev/X]] [-R] [-t SEC] [-v] DEVICE CDB...",
 	  "send any CDB through SG_IO (like sg3_utils sg_raw)", cmd_sg_raw },
@@ -127,9 +138,12 @@ int cmd_sleep(int argc, char **argv)
 		return 2;
 	}
 	uint64_t end = clock_ns() + us * 1000;
-	/* An idle wait: keep the driver serviced (events, hot-plug). */
+	/* An idle wait: keep the driver serviced (events, hot-plug, media). */
 	while (clock_ns() < end) {
+		if (console_interrupted())
+			return CONSOLE_INTERRUPTED_STATUS;
 		vscsi_poll_all();
+		vscsi_blk_media_poll();
 		cpu_relax();
 	}
 	return 0;
@@ -144,6 +158,17 @@ int cmd_poweroff(int argc, char **argv)
 		return 2;
 	printf("vscsi: powering off\n");
 	kpoweroff((int)st);
+}
+
+/* A test aid: the CPU exception path (boot/arch: a register dump, then the
+ * run ends with the panic status, QEMU 37) on demand. */
+int cmd_crash(int argc, char **argv)
+{
+	if (argc != 1)
+		return shell_usage(argv[0]);
+	printf("crash: raising an invalid-opcode exception\n");
+	fflush(stdout);
+	__builtin_trap();
 }
 
 int cmd_lspci(int argc, char **argv)

@@ -15,7 +15,7 @@ struct shell_command {
 };
 
 const struct shell_command *shell_find_command(const char *name);
-int shell_run_command(char *line);
+int shell_run_command(const char *line);
 /* Print "usage: NAME USAGE" and return 2, for bad arguments. */
 int shell_usage(const char *name);
 
@@ -24,6 +24,7 @@ int cmd_help(int argc, char **argv);
 int cmd_echo(int argc, char **argv);
 int cmd_sleep(int argc, char **argv);
 int cmd_poweroff(int argc, char **argv);
+int cmd_crash(int argc, char **argv);
 int cmd_lspci(int argc, char **argv);
 /* cmd_scsi.c */
 int cmd_virtio(int argc, char **argv);
@@ -41,7 +42,10 @@ int cmd_dd(int argc, char **argv);
 int cmd_md5sum(int argc, char **argv);
 int cmd_hexdump(int argc, char **argv);
 int cmd_sync(int argc, char **argv);
+int cmd_blockdev(int argc, char **argv);
 int cmd_eject(int argc, char **argv);
+/* cmd_discard.c */
+int cmd_blkdiscard(int argc, char **argv);
 /* cmd_sg.c */
 int cmd_sg_raw(int argc, char **argv);
 int cmd_sg_inq(int argc, char **argv);

@@ -5,13 +5,21 @@
  * the device says the command did not run (unit attention, BUSY, reset);
  * blocking wrappers with the controller's timeout.
  *
+ * The write cache (SBC-4, caching mode page): a FUA write goes out with FUA only when
+ * the device says it honours it (DPOFUA, SBC-4 §6.5.1); otherwise its
+ * WRITEs are followed by a SYNCHRONIZE CACHE of the range before the
+ * request completes.  Disks whose cache is on (WCE) are flushed by
+ * vscsi_blk_flush_all() (the host's power-off) and when their controller
+ * is removed.
+ *
+ * Discards go out as UNMAP or WRITE SAME(16) with UNMAP, as VPD B0h/B2h
+ * allow (split.c chooses and cuts them).
+ *
  * Requests that cannot go on right now (no free slot, backoff after BUSY)
  * wait on a list that vscsi_blk_poll() works through; nothing here
  * allocates memory on the I/O path.
  */
 #include "blk/internal.h"
-
-#define WS_DEFAULT_MAX 0x400000u /* WRITE SAME blocks per command when unlimited */
 
 /*
  * Locking: a request's state (pieces, counters, the stall list of its
@@ -39,6 +47,14 @@ bool vscsi_blk_is_block(const struct vscsi_lun *dev)
 	}
 }
 
+static void flush_on_remove(struct vscsi_ctrl *c);
+
+/* Once the block layer is in use, vscsi_remove flushes write caches. */
+static void hook_remove(void)
+{
+	vs_ctrl_remove_hook = flush_on_remove;
+}
+
 static void release_state(struct vscsi_lun *dev)
 {
 	struct vs_blk_dev *st = dev->upper;
@@ -56,6 +72,7 @@ struct vs_blk_dev *vs_blk_state(struct vscsi_lun *dev)
 		uint64_t bus;
 		dev->upper = g->dma_alloc(g->ctx, sizeof(struct vs_blk_dev), 64, &bus);
 		dev->upper_release = release_state;
+		hook_remove();
 	}
 	return dev->upper;
 }
@@ -69,6 +86,7 @@ int vscsi_blk_get_info(struct vscsi_lun *dev, struct vscsi_blk_info *o)
 		return -VSCSI_ENODEV;
 	if (!vscsi_blk_is_block(dev))
 		return -VSCSI_EOPNOTSUPP;
+	hook_remove();
 	vs_memset(o, 0, sizeof(*o));
 	o->blocks = i->medium ? i->blocks : 0;
 	o->block_size = i->block_size;
@@ -77,9 +95,9 @@ int vscsi_blk_get_info(struct vscsi_lun *dev, struct vscsi_blk_info *o)
 	o->removable = i->removable;
 	o->medium = i->medium;
 	o->cdrom = i->type == SCSI_TYPE_CDROM || i->type == SCSI_TYPE_WORM;
-	o->discard = (i->unmap_supported && i->max_unmap_blocks && i->max_unmap_descriptors) ||
-		     i->ws16_unmap;
+	o->discard = vs_blk_discard_mode(i) != VS_DISCARD_NONE;
 	o->fua = i->dpofua;
+	o->write_cache = i->write_cache;
 	o->max_transfer_bytes = i->max_transfer_bytes;
 	return 0;
 }
@@ -135,21 +153,9 @@ static void unlock_device(struct vscsi_lun *dev)
 
 static void piece_done(struct vscsi_cmd *cmd);
 
-static uint64_t discard_max(const struct vscsi_lun_info *i, bool *use_unmap)
+/* A fresh command in `p` for `req`, nothing in its CDB yet. */
+static struct vscsi_cmd *init_piece(struct vscsi_blk_req *req, struct vscsi_blk_piece *p)
 {
-	*use_unmap = i->unmap_supported && i->max_unmap_blocks && i->max_unmap_descriptors;
-	if (*use_unmap)
-		return i->max_unmap_blocks;
-	uint64_t m = i->max_write_same_blocks ? i->max_write_same_blocks : WS_DEFAULT_MAX;
-	return m > 0xffffffffu ? 0xffffffffu : m;
-}
-
-/* Fill `p` with the next command of `req`; returns 0, or a negative code
- * when the request cannot be cut (nothing was taken from it). */
-static int build_piece(struct vscsi_blk_req *req, struct vscsi_blk_piece *p)
-{
-	struct vscsi_lun *dev = req->dev;
-	const struct vscsi_lun_info *info = vscsi_lun_info(dev);
 	struct vscsi_cmd *cmd = &p->cmd;
 	vs_memset(cmd, 0, sizeof(*cmd));
 	cmd->cdb = p->cdb;
@@ -161,14 +167,41 @@ static int build_piece(struct vscsi_blk_req *req, struct vscsi_blk_piece *p)
 	p->req = req;
 	p->retries = 0;
 	p->resubmit = false;
+	p->flush = false;
 	p->lba = req->next_lba;
+	p->blocks = 0;
+	return cmd;
+}
+
+/*
+ * SYNCHRONIZE CACHE of `blocks` blocks from `lba` (SBC-4, SYNCHRONIZE CACHE (10)
+ * and (16));
+ * 0 blocks means from `lba` to the end, so 0/0 is the whole LUN.  (10)
+ * when the range fits its fields, else (16).
+ */
+static void build_sync(struct vscsi_blk_piece *p, uint64_t lba, uint64_t blocks)
+{
+	if (lba <= 0xffffffffu && blocks <= 0xffffu)
+		p->cmd.cdb_len = (uint8_t)scsi_cdb_sync_cache10(p->cdb, (uint32_t)lba,
+								 (uint16_t)blocks);
+	else
+		p->cmd.cdb_len = (uint8_t)scsi_cdb_sync_cache16(
+			p->cdb, lba, blocks <= 0xffffffffu ? (uint32_t)blocks : 0);
+	p->cmd.dir = VSCSI_DATA_NONE;
+	p->flush = true;
+}
+
+/* Fill `p` with the next command of `req`; returns 0, or a negative code
+ * when the request cannot be cut (nothing was taken from it). */
+static int build_piece(struct vscsi_blk_req *req, struct vscsi_blk_piece *p)
+{
+	struct vscsi_lun *dev = req->dev;
+	const struct vscsi_lun_info *info = vscsi_lun_info(dev);
+	struct vscsi_cmd *cmd = init_piece(req, p);
 
 	switch (req->op) {
 	case VSCSI_BLK_FLUSH:
-		/* Whole device: LBA 0, 0 blocks (SBC-3 §5.22). */
-		cmd->cdb_len = (uint8_t)scsi_cdb_sync_cache10(p->cdb, 0, 0);
-		cmd->dir = VSCSI_DATA_NONE;
-		p->blocks = 0;
+		build_sync(p, 0, 0);
 		req->left = 0;
 		return 0;
 	case VSCSI_BLK_READ:
@@ -181,8 +214,10 @@ static int build_piece(struct vscsi_blk_req *req, struct vscsi_blk_piece *p)
 		if (!n)
 			return -VSCSI_E2BIG;
 		bool write = req->op == VSCSI_BLK_WRITE;
-		cmd->cdb_len = (uint8_t)scsi_cdb_rw(p->cdb, write, req->next_lba, (uint32_t)n,
-						    write && (req->flags & VSCSI_BLK_FUA));
+		/* FUA only where the device said it takes it (DPOFUA); else
+		 * the SYNCHRONIZE CACHE after the writes does its work. */
+		bool fua = write && (req->flags & VSCSI_BLK_FUA) && info->dpofua;
+		cmd->cdb_len = (uint8_t)scsi_cdb_rw(p->cdb, write, req->next_lba, (uint32_t)n, fua);
 		cmd->dir = write ? VSCSI_DATA_TO_DEVICE : VSCSI_DATA_FROM_DEVICE;
 		cmd->sg = req->sg;
 		cmd->sg_count = req->sg_count;
@@ -195,18 +230,22 @@ static int build_piece(struct vscsi_blk_req *req, struct vscsi_blk_piece *p)
 		return 0;
 	}
 	case VSCSI_BLK_DISCARD: {
-		bool unmap;
-		uint64_t n = discard_max(info, &unmap);
-		if (n > req->left)
-			n = req->left;
-		if (unmap) {
+		enum vs_discard_mode mode = vs_blk_discard_mode(info);
+		uint64_t n = vs_blk_discard_blocks(info, mode, req->next_lba, req->left);
+		if (mode == VS_DISCARD_NONE || !n)
+			return -VSCSI_EOPNOTSUPP;
+		if (mode == VS_DISCARD_UNMAP) {
+			/* One block descriptor per command: within any MAXIMUM
+			 * UNMAP BLOCK DESCRIPTOR COUNT (not 0 in this mode). */
 			struct scsi_unmap_range r = { req->next_lba, (uint32_t)n };
 			size_t len = scsi_unmap_params(p->param, sizeof(p->param), &r, 1);
 			cmd->cdb_len = (uint8_t)scsi_cdb_unmap(p->cdb, (uint16_t)len);
 			p->param_sg = (struct vscsi_sg){ p->param, len };
 		} else {
+			/* One logical block of zeroes, written over the range
+			 * unless the device deallocates it (SBC-4, WRITE SAME (16)). */
 			struct vs_blk_dev *st = vs_blk_state(dev);
-			if (!st || !st->zero_block)
+			if (!st || !st->zero_block || st->zero_size < info->block_size)
 				return -VSCSI_ENOMEM;
 			cmd->cdb_len = (uint8_t)scsi_cdb_write_same16(p->cdb, req->next_lba,
 								      (uint32_t)n, true);
@@ -224,12 +263,25 @@ static int build_piece(struct vscsi_blk_req *req, struct vscsi_blk_piece *p)
 	return -VSCSI_EINVAL;
 }
 
+/* The SYNCHRONIZE CACHE that ends a FUA write to a device without
+ * DPOFUA: the range written, once every WRITE of it has completed. */
+static void build_fua_sync(struct vscsi_blk_req *req, struct vscsi_blk_piece *p)
+{
+	init_piece(req, p);
+	p->lba = req->lba;
+	build_sync(p, req->lba, req->blocks);
+	req->sync_sent = true;
+}
+
 /* Put a built piece back into the request's remainder (submission failed
  * before the device saw it). */
 static void unbuild_piece(struct vscsi_blk_req *req, struct vscsi_blk_piece *p)
 {
-	if (req->op == VSCSI_BLK_FLUSH) {
-		req->left = 1;
+	if (p->flush) {
+		if (req->op == VSCSI_BLK_FLUSH)
+			req->left = 1;
+		else
+			req->sync_sent = false;
 		return;
 	}
 	req->next_lba -= p->blocks;
@@ -321,7 +373,24 @@ static unsigned progress(struct vscsi_blk_req *req, uint64_t now)
 	for (unsigned i = 0; i < VSCSI_BLK_WINDOW; i++)
 		pending |= req->piece[i].resubmit;
 	bool more = req->left && !req->result;
-	if (!req->inflight && !pending && !more) {
+	if (!req->inflight && !pending && !more && req->sync_after && !req->sync_sent &&
+	    !req->result) {
+		/* Every WRITE completed: now the SYNCHRONIZE CACHE (all slots
+		 * are free). */
+		struct vscsi_blk_piece *p = &req->piece[0];
+		build_fua_sync(req, p);
+		int r = send_piece(req, p);
+		if (r == 0) {
+			sent = true;
+		} else if (r == -VSCSI_EAGAIN) {
+			unbuild_piece(req, p);
+			waiting = true;
+		} else {
+			record_failure(req, r, NULL);
+		}
+	}
+	bool sync_due = req->sync_after && !req->sync_sent && !req->result;
+	if (!req->inflight && !pending && !more && !sync_due) {
 		mark_finished(req);
 		return (sent ? PROGRESS_SENT : 0) | PROGRESS_FINISHED;
 	}
@@ -340,6 +409,23 @@ static void after_progress(struct vscsi_ctrl *c, unsigned flags,
 		done(req);
 }
 
+/* The device said GOOD and did not move everything (split.c's verdict:
+ * send the command again, or fail once that was tried enough). */
+static void log_short(struct vscsi_lun *dev, enum vscsi_blk_op op, uint64_t lba, uint32_t moved,
+		      uint32_t asked, bool unknown, bool again)
+{
+	const struct vscsi_lun_info *i = vscsi_lun_info(dev);
+	char what[64];
+	if (unknown)
+		vs_snprintf(what, sizeof(what), "a residual larger than the %u bytes asked", asked);
+	else
+		vs_snprintf(what, sizeof(what), "%u of %u bytes moved", moved, asked);
+	vs_log(vs_ctrl_glue(vscsi_lun_ctrl(dev)), VS_LOG_WARN,
+	       "vscsi %u:0:%u:%u: %s: short %s at LBA %llu: status GOOD with %s: %s", i->host,
+	       i->target, i->lun, i->name, op == VSCSI_BLK_READ ? "read" : "write",
+	       (unsigned long long)lba, what, again ? "sending it again" : "failed (EIO)");
+}
+
 static void piece_done(struct vscsi_cmd *cmd)
 {
 	struct vscsi_blk_piece *p = cmd->arg;
@@ -352,7 +438,12 @@ static void piece_done(struct vscsi_cmd *cmd)
 	p->busy = false;
 	req->inflight--;
 	req->completions++;
-	vs_blk_classify(req->op, cmd, p->retries, &v);
+	enum vscsi_blk_op op = p->flush ? VSCSI_BLK_FLUSH : req->op;
+	vs_blk_classify(op, cmd, p->retries, &v);
+	/* For the log line below: the piece may be reused once unlocked. */
+	uint64_t short_lba = p->lba;
+	uint32_t short_asked = cmd->data_len, short_moved = cmd->data_len - cmd->resid;
+	bool short_unknown = cmd->resid_invalid;
 	if (v.medium_gone || v.revalidate || v.write_protected) {
 		struct vs_blk_dev *st = dev->upper;
 		st->needs_revalidate = true;
@@ -380,6 +471,9 @@ static void piece_done(struct vscsi_cmd *cmd)
 	 * chance to send the next ones, so they are kicked here. */
 	unsigned f = progress(req, now);
 	unlock_device(dev);
+	if (v.short_transfer)
+		log_short(dev, op, short_lba, short_moved, short_asked, short_unknown,
+			  v.action != VS_BLK_FAIL);
 	after_progress(c, f, done, req);
 }
 
@@ -403,8 +497,7 @@ int vscsi_blk_submit(struct vscsi_lun *dev, struct vscsi_blk_req *req)
 	int r = vs_blk_validate(info, req);
 	if (r < 0)
 		return r;
-	if (req->op == VSCSI_BLK_DISCARD && !(info->unmap_supported && info->max_unmap_blocks &&
-					      info->max_unmap_descriptors) &&
+	if (req->op == VSCSI_BLK_DISCARD && vs_blk_discard_mode(info) == VS_DISCARD_WRITE_SAME &&
 	    (!st->zero_block || st->zero_size < info->block_size)) {
 		const struct vscsi_glue *g = vs_ctrl_glue(vscsi_lun_ctrl(dev));
 		uint64_t bus;
@@ -428,6 +521,9 @@ int vscsi_blk_submit(struct vscsi_lun *dev, struct vscsi_blk_req *req)
 	req->left = req->op == VSCSI_BLK_FLUSH ? 1 : req->blocks;
 	req->next_byte = 0;
 	req->inflight = 0;
+	req->sync_after = req->op == VSCSI_BLK_WRITE && (req->flags & VSCSI_BLK_FUA) &&
+			  !info->dpofua;
+	req->sync_sent = false;
 	req->finished = false;
 	req->stalled = false;
 	req->stall_next = NULL;
@@ -541,6 +637,16 @@ static void log_failure(struct vscsi_lun *dev, const struct vscsi_blk_req *req, 
 	       sense[0] ? ", " : "", sense);
 }
 
+/*
+ * Blocking: submit, then drive the queues until the request is finished.
+ * It always finishes: every command completes, or times out through the
+ * escalation of drv/scsi/error.c, or, when the device cannot even be
+ * reset, the controller is declared dead and completes every command it
+ * held with ENODEV at once, its device's DMA turned off where the
+ * transport can (drv/virtio_scsi/adapter.c).  The request is never given
+ * up on while the device may still own its buffers, and a dead controller
+ * refuses new commands, so later calls fail at once.
+ */
 int vscsi_blk_exec(struct vscsi_lun *dev, struct vscsi_blk_req *req)
 {
 	if (!dev || !req)
@@ -644,4 +750,54 @@ int vscsi_blk_flush(struct vscsi_lun *dev)
 int vscsi_blk_discard(struct vscsi_lun *dev, uint64_t lba, uint64_t blocks)
 {
 	return blocking_rw(dev, VSCSI_BLK_DISCARD, lba, blocks, NULL, 0, 0);
+}
+
+/* --- the write cache at power-off and removal ------------------------------------- */
+
+/* A disk whose caching mode page says WCE (SBC-4, caching mode page): what it
+ * acknowledged may still be only in its cache. */
+static bool cache_on(struct vscsi_lun *l)
+{
+	const struct vscsi_lun_info *i = vscsi_lun_info(l);
+	return !i->gone && i->write_cache && i->medium && vscsi_blk_is_block(l) &&
+	       i->type != SCSI_TYPE_CDROM && i->type != SCSI_TYPE_WORM;
+}
+
+/* SYNCHRONIZE CACHE of the whole LUN on every such disk of `c`; the first
+ * failure (each is logged by vscsi_blk_exec). */
+static int flush_ctrl(struct vscsi_ctrl *c)
+{
+	int first = 0;
+	for (struct vscsi_lun *l = vscsi_ctrl_lun_next(c, NULL); l; l = vscsi_ctrl_lun_next(c, l)) {
+		if (vs_ctrl_dead(c))
+			return first ? first : -VSCSI_ENODEV;
+		if (!cache_on(l))
+			continue;
+		const struct vscsi_lun_info *i = vscsi_lun_info(l);
+		vs_log(vs_ctrl_glue(c), VS_LOG_DEBUG, "vscsi %u:0:%u:%u: %s: synchronizing the write "
+		       "cache", i->host, i->target, i->lun, i->name);
+		int r = vscsi_blk_flush(l);
+		if (r && !first)
+			first = r;
+	}
+	return first;
+}
+
+static void flush_on_remove(struct vscsi_ctrl *c)
+{
+	flush_ctrl(c);
+}
+
+int vscsi_blk_flush_all(void)
+{
+	hook_remove();
+	int first = 0;
+	for (struct vscsi_ctrl *c = vscsi_ctrl_next(NULL); c; c = vscsi_ctrl_next(c)) {
+		if (vs_ctrl_dead(c))
+			continue; /* nothing can reach its disks any more */
+		int r = flush_ctrl(c);
+		if (r && !first)
+			first = r;
+	}
+	return first;
 }

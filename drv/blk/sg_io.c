@@ -72,7 +72,8 @@ int vscsi_sg_io(struct vscsi_lun *dev, struct sg_io_hdr *hdr, bool opened_for_wr
 		if (sa >= 0)
 			vs_snprintf(sabuf, sizeof(sabuf), " service action %#x", (unsigned)sa);
 		vs_log(g, VS_LOG_WARN, "vscsi %s (%u:0:%u:%u): SG_IO refused opcode %#04x%s%s%s%s",
-		       info->name[0] ? info->name : "lun", info->host, info->target, info->lun,
+		       info->name[0] ? info->name : info->sg_name[0] ? info->sg_name : "lun",
+		       info->host, info->target, info->lun,
 		       cdb[0], name ? " (" : "", name ? name : "", name ? ")" : "", sabuf);
 		return -VSCSI_EPERM;
 	}
@@ -138,5 +139,13 @@ int vscsi_sg_io(struct vscsi_lun *dev, struct sg_io_hdr *hdr, bool opened_for_wr
 	hdr->duration = (unsigned int)(cmd.duration_ns / 1000000u);
 	hdr->info = (hdr->status || hdr->host_status || hdr->driver_status) ? SG_INFO_CHECK
 									     : SG_INFO_OK;
+	if (nsg && cmd.resid_invalid) {
+		/* Neither 0 nor the whole buffer would be the truth: say so. */
+		hdr->info |= VSCSI_SG_INFO_RESID_UNKNOWN;
+		vs_log(g, VS_LOG_INFO, "vscsi %s (%u:0:%u:%u): SG_IO opcode %#04x: the device "
+		       "reported a residual larger than the %u-byte buffer; bytes moved unknown",
+		       info->name[0] ? info->name : "lun", info->host, info->target, info->lun,
+		       cdb[0], hdr->dxfer_len);
+	}
 	return 0;
 }

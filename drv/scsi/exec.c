@@ -21,12 +21,18 @@
  * completes, this function when it was not sent.
  */
 static int submit_command(struct vscsi_ctrl *c, unsigned target, unsigned lun_id,
-			  struct vscsi_lun *lun, struct vscsi_cmd *cmd, unsigned flags)
+			  struct vscsi_lun *lun, struct vscsi_cmd *cmd, unsigned flags,
+			  bool blocking)
 {
 	struct vs_cmd_plan plan;
 	int r = vs_adapter_check(c->adapter, target, lun_id, cmd, &plan);
 	if (r < 0)
 		return r;
+	/* An asynchronous command's deadline is watched by vscsi_poll (error.c);
+	 * a blocking caller watches its own (vs_wait). */
+	plan.deadline_ns = blocking ? 0
+				    : vs_now(c->glue) +
+					      (uint64_t)vs_timeout_ms(c, cmd->timeout_ms) * 1000000u;
 	if (!lun)
 		return vs_adapter_submit(c->adapter, cmd, &plan, flags, NULL);
 	if (lun->info.gone)
@@ -46,14 +52,14 @@ int vscsi_submit(struct vscsi_ctrl *c, unsigned target, unsigned lun, struct vsc
 {
 	if (!c || !cmd)
 		return -VSCSI_EINVAL;
-	return submit_command(c, target, lun, vs_lun_lookup(c, target, lun), cmd, flags);
+	return submit_command(c, target, lun, vs_lun_lookup(c, target, lun), cmd, flags, false);
 }
 
 int vscsi_lun_submit(struct vscsi_lun *lun, struct vscsi_cmd *cmd, unsigned flags)
 {
 	if (!lun || !cmd)
 		return -VSCSI_EINVAL;
-	return submit_command(lun->ctrl, lun->info.target, lun->info.lun, lun, cmd, flags);
+	return submit_command(lun->ctrl, lun->info.target, lun->info.lun, lun, cmd, flags, false);
 }
 
 void vscsi_kick(struct vscsi_ctrl *c)
@@ -107,7 +113,7 @@ static int exec_command(struct vscsi_ctrl *c, unsigned target, unsigned lun_id,
 	unsigned busy = 0, ua = 0;
 	int r;
 	for (;;) {
-		r = submit_command(c, target, lun_id, lun, cmd, 0);
+		r = submit_command(c, target, lun_id, lun, cmd, 0, true);
 		if (r == -VSCSI_EAGAIN) {
 			/* All slots busy (or a reset running): let some finish. */
 			if (vs_now(c->glue) - start > (uint64_t)timeout * 1000000u) {

@@ -13,6 +13,7 @@
 #include "scsi/internal.h"
 
 struct vscsi_ctrl *vs_ctrl_list;
+void (*vs_ctrl_remove_hook)(struct vscsi_ctrl *c);
 
 #define DEFAULT_TIMEOUT_MS 30000u
 
@@ -126,6 +127,10 @@ void vscsi_remove(struct vscsi_ctrl *c)
 {
 	if (!c)
 		return;
+	/* The block layer's last word while the controller still works and
+	 * is still polled (it flushes write caches). */
+	if (vs_ctrl_remove_hook && !vs_adapter_is_dead(c->adapter))
+		vs_ctrl_remove_hook(c);
 	for (struct vscsi_ctrl **pp = &vs_ctrl_list; *pp; pp = &(*pp)->next) {
 		if (*pp == c) {
 			*pp = c->next;
@@ -154,6 +159,7 @@ void vscsi_poll(struct vscsi_ctrl *c)
 	if (!c || vs_adapter_is_dead(c->adapter))
 		return;
 	vs_adapter_poll(c->adapter);
+	vs_check_deadlines(c);
 	if (!c->in_events && !c->scanning)
 		vs_events_process(c);
 }

@@ -43,6 +43,7 @@ struct vscsi_ctrl {
 
 	struct vscsi_lun *luns;
 	bool in_events;             /* event handling running: no nesting */
+	bool in_recovery;           /* vs_check_deadlines running: no nesting */
 	bool scanning;
 
 	/* counters the midlayer keeps (the adapter keeps its own) */
@@ -59,14 +60,17 @@ struct vscsi_ctrl {
 int vs_probe_device(const struct vscsi_glue *glue, struct virtio_device *dev,
 		    const struct vscsi_opts *opts, struct vscsi_ctrl **out);
 extern struct vscsi_ctrl *vs_ctrl_list;
-/* A blocking command's timeout: `ms`, else the controller's default. */
+/* A command's timeout: `ms`, else the controller's default. */
 uint32_t vs_timeout_ms(const struct vscsi_ctrl *c, uint32_t ms);
 
 /* --- error.c -------------------------------------------------------------------- */
 /* Wait for `cmd` (submitted); on timeout escalate (ABORT TASK, LOGICAL UNIT
- * RESET, device reset) until the device no longer owns it.  Returns
- * cmd->result. */
+ * RESET, I_T NEXUS RESET, device reset) until the device no longer owns
+ * it.  Returns cmd->result. */
 int vs_wait(struct vscsi_ctrl *c, struct vscsi_cmd *cmd, uint32_t timeout_ms);
+/* From vscsi_poll: the same ladder for every asynchronous command past
+ * its deadline (blocking, bounded; thread context only). */
+void vs_check_deadlines(struct vscsi_ctrl *c);
 
 /* --- lun.c -------------------------------------------------------------------------- */
 /* Linux-style disk names: 0 -> "sda", 25 -> "sdz", 26 -> "sdaa" ... */
@@ -121,6 +125,21 @@ bool vs_parse_capacity16(const uint8_t *d, uint32_t got, struct vscsi_lun_info *
  * DPOFUA in the device-specific parameter of a block device, SBC-3) and
  * the caching mode page's WCE. */
 void vs_parse_mode(const uint8_t *d, uint32_t got, bool ten, struct vscsi_lun_info *info);
+/* GET EVENT STATUS NOTIFICATION data of the media class (MMC-6 §6.6):
+ * 0 with the event and the tray/medium state; -VSCSI_ENOENT when the
+ * device says no event is available (NEA); -VSCSI_EIO when the data is
+ * too short or of another class. */
+#define VS_MEDIA_EVENT_NONE 0
+#define VS_MEDIA_EVENT_EJECT_REQUEST 1
+#define VS_MEDIA_EVENT_NEW_MEDIA 2
+#define VS_MEDIA_EVENT_REMOVAL 3
+#define VS_MEDIA_EVENT_CHANGED 4
+struct vs_media_event {
+	uint8_t event;      /* VS_MEDIA_EVENT_*, or another MMC code */
+	bool tray_open;
+	bool present;
+};
+int vs_parse_media_event(const uint8_t *d, uint32_t got, struct vs_media_event *ev);
 /* Sense data and REPORT LUNS are parsed by the public scsi_sense_decode(),
  * scsi_report_luns_parse() and scsi_lun_entry_decode() (vscsi/scsi.h),
  * which live in parse.c too. */
@@ -131,5 +150,14 @@ static inline const struct vscsi_glue *vs_ctrl_glue(const struct vscsi_ctrl *c)
 {
 	return c->glue;
 }
+/* The controller failed for good: it refuses every command. */
+static inline bool vs_ctrl_dead(const struct vscsi_ctrl *c)
+{
+	return vs_adapter_is_dead(c->adapter);
+}
+/* Set by drv/blk (its write-cache flush): vscsi_remove runs it first,
+ * while the controller still works, before its device is stopped.  The
+ * midlayer reaches upward only through this pointer. */
+extern void (*vs_ctrl_remove_hook)(struct vscsi_ctrl *c);
 
 #endif

@@ -3,18 +3,29 @@
  * structure per target and LUN, kept in order, never freed while the
  * controller lives so that users' pointers stay valid), their Linux-style
  * names (sda.. for direct-access and similar devices, sr0.. for CD/DVD:
- * the peripheral device types of SPC-4 §6.4.2), lookup by address or
- * name, iteration, and the callback that tells the embedding OS about
- * additions, removals and changes.
+ * the peripheral device types of SPC-4 §6.4.2; and sg0.. for every LUN,
+ * whatever its type, as Linux's generic SCSI driver numbers them), lookup
+ * by address or name, iteration, and the callback that tells the
+ * embedding OS about additions, removals and changes.  (The persistent
+ * by-id names are ident.c's.)
  */
 #include "scsi/internal.h"
 
 /* --- names ----------------------------------------------------------------------- */
 
-#define MAX_DISK_NAMES 1024
+/*
+ * Each name family is a bitmap of the numbers in use; a new LUN takes the
+ * lowest free number, as Linux does for sd, sr and sg.  The bounds are
+ * far above what one machine attaches (every two- and three-letter disk
+ * name; Linux's sr stops at 256 drives), and the maps are small: 18278
+ * disk names cost 2.3 KiB, 32768 generic names 4 KiB.
+ */
+#define MAX_DISK_NAMES (26 + 26 * 26 + 26 * 26 * 26) /* sda .. sdzzz */
 #define MAX_CD_NAMES 256
-static uint32_t disk_names_used[MAX_DISK_NAMES / 32];
+#define MAX_SG_NAMES 32768
+static uint32_t disk_names_used[(MAX_DISK_NAMES + 31) / 32];
 static uint32_t cd_names_used[MAX_CD_NAMES / 32];
+static uint32_t sg_names_used[MAX_SG_NAMES / 32];
 
 /* Bijective base 26, as Linux's sd: a..z, aa..zz, aaa... */
 void vs_disk_name(unsigned index, char *buf, size_t cap)
@@ -48,17 +59,51 @@ static bool is_cd_type(uint8_t t)
 
 static int take_index(uint32_t *map, unsigned max)
 {
-	for (unsigned i = 0; i < max; i++) {
-		if (!(map[i / 32] & (1u << (i % 32)))) {
-			map[i / 32] |= 1u << (i % 32);
-			return (int)i;
+	for (unsigned w = 0; w * 32 < max; w++) {
+		if (map[w] == 0xffffffffu)
+			continue; /* a full word: 32 names at once */
+		for (unsigned b = 0; b < 32 && w * 32 + b < max; b++) {
+			if (!(map[w] & (1u << b))) {
+				map[w] |= 1u << b;
+				return (int)(w * 32 + b);
+			}
 		}
 	}
 	return -1;
 }
 
+static void give_index(uint32_t *map, unsigned max, unsigned i)
+{
+	if (i < max)
+		map[i / 32] &= ~(1u << (i % 32));
+}
+
+/* The number in a generic name ("sg12" -> 12), -1 when there is none. */
+static int sg_number(const char *name)
+{
+	if (name[0] != 's' || name[1] != 'g' || !name[2])
+		return -1;
+	int v = 0;
+	for (const char *p = name + 2; *p; p++) {
+		if (*p < '0' || *p > '9' || v > MAX_SG_NAMES)
+			return -1;
+		v = v * 10 + (*p - '0');
+	}
+	return v;
+}
+
 void vs_lun_assign_name(struct vscsi_lun *l)
 {
+	if (!l->info.sg_name[0]) {
+		/* Every LUN, disks and CDs included, as Linux's sg attaches to
+		 * every SCSI device: pass-through reaches each one. */
+		int i = take_index(sg_names_used, MAX_SG_NAMES);
+		if (i >= 0)
+			vs_snprintf(l->info.sg_name, sizeof(l->info.sg_name), "sg%d", i);
+		else
+			vs_log(l->ctrl->glue, VS_LOG_WARN, "vscsi %u:0:%u:%u: no generic name left "
+			       "(%u in use)", l->info.host, l->info.target, l->info.lun, MAX_SG_NAMES);
+	}
 	if (l->name_index >= 0)
 		return;
 	uint8_t t = l->info.type;
@@ -71,17 +116,24 @@ void vs_lun_assign_name(struct vscsi_lun *l)
 		if (l->name_index >= 0)
 			vs_snprintf(l->info.name, sizeof(l->info.name), "sr%d", l->name_index);
 	}
+	if (l->name_index < 0 && (is_disk_type(t) || is_cd_type(t)))
+		vs_log(l->ctrl->glue, VS_LOG_WARN, "vscsi %u:0:%u:%u: no %s name left",
+		       l->info.host, l->info.target, l->info.lun, is_cd_type(t) ? "sr" : "sd");
 }
 
 void vs_lun_release_name(struct vscsi_lun *l)
 {
+	int sg = sg_number(l->info.sg_name);
+	if (sg >= 0)
+		give_index(sg_names_used, MAX_SG_NAMES, (unsigned)sg);
+	l->info.sg_name[0] = 0;
 	if (l->name_index < 0)
 		return;
 	unsigned i = (unsigned)l->name_index;
 	if (l->info.name[1] == 'd')
-		disk_names_used[i / 32] &= ~(1u << (i % 32));
+		give_index(disk_names_used, MAX_DISK_NAMES, i);
 	else
-		cd_names_used[i / 32] &= ~(1u << (i % 32));
+		give_index(cd_names_used, MAX_CD_NAMES, i);
 	l->name_index = -1;
 	l->info.name[0] = 0;
 }
@@ -223,6 +275,18 @@ static bool parse_decimal(const char **s, unsigned *out)
 	return true;
 }
 
+/* `a` is a name (not empty) and `b` is the same string. */
+static bool same_name(const char *a, const char *b)
+{
+	if (!*a)
+		return false;
+	while (*a && *a == *b) {
+		a++;
+		b++;
+	}
+	return !*a && !*b;
+}
+
 struct vscsi_lun *vscsi_lun_find(const char *name)
 {
 	if (!name || !*name)
@@ -236,14 +300,8 @@ struct vscsi_lun *vscsi_lun_find(const char *name)
 			return NULL;
 		return vscsi_lun_at(vscsi_ctrl_by_host(h), t, l);
 	}
-	for (struct vscsi_lun *l = vscsi_lun_next(NULL); l; l = vscsi_lun_next(l)) {
-		const char *a = l->info.name, *b = name;
-		while (*a && *a == *b) {
-			a++;
-			b++;
-		}
-		if (!*a && !*b && l->info.name[0])
+	for (struct vscsi_lun *l = vscsi_lun_next(NULL); l; l = vscsi_lun_next(l))
+		if (same_name(l->info.name, name) || same_name(l->info.sg_name, name))
 			return l;
-	}
 	return NULL;
 }

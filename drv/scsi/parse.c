@@ -8,6 +8,8 @@
  *   vs_parse_vpd_b0, _b1, _b2                    block device VPD pages (SBC-3 §6.6)
  *   vs_parse_capacity10, _16                     READ CAPACITY (10) / (16) (SBC-3)
  *   vs_parse_mode                                MODE SENSE (6) / (10) (SPC-4, SBC-3)
+ *   vs_parse_media_event                         GET EVENT STATUS NOTIFICATION,
+ *                                                media class (MMC-6 §6.6)
  *   scsi_report_luns_parse, scsi_lun_entry_decode  REPORT LUNS (SPC-4 §6.33, SAM-5 §4.7)
  *   scsi_sense_decode                            sense data (SPC-4 §4.5)
  *
@@ -148,7 +150,8 @@ void vs_parse_vpd_83(const uint8_t *d, uint32_t got, struct vscsi_lun_info *info
 }
 
 /* B0h block limits: MAXIMUM TRANSFER LENGTH (returned), OPTIMAL TRANSFER
- * LENGTH, the UNMAP limits and MAXIMUM WRITE SAME LENGTH, each only when
+ * LENGTH, the UNMAP limits, UNMAP GRANULARITY ALIGNMENT (valid when
+ * UGAVALID, byte 32 bit 7) and MAXIMUM WRITE SAME LENGTH, each only when
  * the page reaches it. */
 uint32_t vs_parse_vpd_b0(const uint8_t *d, uint32_t got, struct vscsi_lun_info *info)
 {
@@ -159,6 +162,10 @@ uint32_t vs_parse_vpd_b0(const uint8_t *d, uint32_t got, struct vscsi_lun_info *
 		info->max_unmap_blocks = vs_be32(d + 20);
 		info->max_unmap_descriptors = vs_be32(d + 24);
 		info->unmap_granularity = vs_be32(d + 28);
+	}
+	if (end >= 36) {
+		info->unmap_alignment_valid = d[32] & 0x80;
+		info->unmap_alignment = vs_be32(d + 32) & 0x7fffffffu;
 	}
 	if (end >= 44)
 		info->max_write_same_blocks = vs_be64(d + 36);
@@ -245,6 +252,35 @@ void vs_parse_mode(const uint8_t *d, uint32_t got, bool ten, struct vscsi_lun_in
 			info->write_cache = d[off + 2] & 0x04;
 		off += plen;
 	}
+}
+
+/* --- GET EVENT STATUS NOTIFICATION ---------------------------------------------- */
+
+/*
+ * MMC-6 §6.6: a 4-byte event status header (EVENT DESCRIPTOR LENGTH, the
+ * bytes after the length field itself; NEA "no event available" and the
+ * NOTIFICATION CLASS of what follows in byte 2), then for the media class
+ * (class 4) one 4-byte descriptor: MEDIA EVENT CODE in byte 0, MEDIA
+ * STATUS in byte 1 (bit 0 door or tray open, bit 1 media present).
+ */
+int vs_parse_media_event(const uint8_t *d, uint32_t got, struct vs_media_event *ev)
+{
+	ev->event = 0;
+	ev->tray_open = false;
+	ev->present = false;
+	if (got < 4)
+		return -VSCSI_EIO;
+	uint32_t end = 2u + vs_be16(d);
+	if (end > got)
+		end = got;
+	if (d[2] & 0x80)
+		return -VSCSI_ENOENT; /* NEA: no event of the class asked for */
+	if ((d[2] & 0x07) != 4 || end < 8)
+		return -VSCSI_EIO;    /* not the media class, or no descriptor */
+	ev->event = d[4] & 0x0f;
+	ev->tray_open = d[5] & 0x01;
+	ev->present = d[5] & 0x02;
+	return 0;
 }
 
 /* --- REPORT LUNS ------------------------------------------------------------------ */

@@ -31,10 +31,11 @@ static bool verbose(const struct vscsi_ctrl *c)
 }
 
 /* One blocking command for the scan: always quiet (failures are
- * expected), UA retried unless asked otherwise. */
-static int scan_cmd(struct vscsi_ctrl *c, unsigned t, unsigned l, const uint8_t *cdb,
-		    unsigned cdb_len, void *buf, uint32_t len, uint32_t *got,
-		    struct vscsi_cmd *out, unsigned flags)
+ * expected), UA retried unless asked otherwise; *sense (may be NULL) gets
+ * the decoded sense of a CHECK CONDITION (else it is zeroed). */
+static int scan_cmd_sense_out(struct vscsi_ctrl *c, unsigned t, unsigned l, const uint8_t *cdb,
+			      unsigned cdb_len, void *buf, uint32_t len, uint32_t *got,
+			      struct vscsi_cmd *out, unsigned flags, struct scsi_sense *sense_out)
 {
 	struct vscsi_sg sg = { buf, len };
 	struct vscsi_cmd cmd;
@@ -53,6 +54,12 @@ static int scan_cmd(struct vscsi_ctrl *c, unsigned t, unsigned l, const uint8_t 
 	int r = vscsi_exec(c, t, l, &cmd, VSCSI_EXEC_QUIET | flags);
 	if (got)
 		*got = r == 0 ? len - cmd.resid : 0;
+	if (sense_out) {
+		vs_memset(sense_out, 0, sizeof(*sense_out));
+		if (r == -VSCSI_EIO && cmd.response == VSCSI_S_OK &&
+		    cmd.status == SCSI_STATUS_CHECK_CONDITION)
+			scsi_sense_decode(sense, cmd.sense_len, sense_out);
+	}
 	if (out) {
 		*out = cmd;
 		out->sense = NULL; /* the local buffer dies here */
@@ -64,6 +71,20 @@ static int scan_cmd(struct vscsi_ctrl *c, unsigned t, unsigned l, const uint8_t 
 		       scsi_opcode_name(cdb[0]) ? scsi_opcode_name(cdb[0]) : "?",
 		       vscsi_strerror(r));
 	return r;
+}
+
+static int scan_cmd(struct vscsi_ctrl *c, unsigned t, unsigned l, const uint8_t *cdb,
+		    unsigned cdb_len, void *buf, uint32_t len, uint32_t *got,
+		    struct vscsi_cmd *out, unsigned flags)
+{
+	return scan_cmd_sense_out(c, t, l, cdb, cdb_len, buf, len, got, out, flags, NULL);
+}
+
+/* CHECK CONDITION, ILLEGAL REQUEST (SPC-4 §4.5.6): the device refused the
+ * command as such (not supported, invalid field); a definite answer. */
+static bool illegal_request(int r, const struct scsi_sense *s)
+{
+	return r == -VSCSI_EIO && s->valid && s->key == SCSI_SK_ILLEGAL_REQUEST;
 }
 
 /* Like scan_cmd but hands back the decoded sense too. */
@@ -326,8 +347,13 @@ int vs_scan_lun(struct vscsi_ctrl *c, unsigned t, unsigned l)
 	uint8_t cdb[SCSI_MAX_CDB], d[96];
 	uint32_t got;
 	struct vscsi_cmd res;
+	struct scsi_sense sense;
 	unsigned n = scsi_cdb_inquiry(cdb, false, 0, sizeof(d));
-	int r = scan_cmd(c, t, l, cdb, n, d, sizeof(d), &got, &res, 0);
+	int r = scan_cmd_sense_out(c, t, l, cdb, n, d, sizeof(d), &got, &res, 0, &sense);
+	/* LOGICAL UNIT NOT SUPPORTED (25h/00h, SPC-4) says "no LUN here" as
+	 * clearly as peripheral qualifier 3 does. */
+	if (illegal_request(r, &sense) && sense.asc == 0x25)
+		return -VSCSI_ENXIO;
 	if (r < 0)
 		return r;
 	r = vs_parse_inquiry_present(d, got);
@@ -390,6 +416,44 @@ static uint32_t scan_max_lun(const struct vscsi_ctrl *c)
 	return c->opts.scan_max_lun < m ? c->opts.scan_max_lun : m;
 }
 
+/* The known LUNs of target t numbered lo..hi stay as they are: the scan
+ * got no definite answer about them.  Returns how many. */
+static unsigned keep_known(struct vscsi_ctrl *c, unsigned t, uint32_t lo, uint32_t hi)
+{
+	unsigned n = 0;
+	for (struct vscsi_lun *l = c->luns; l; l = l->next)
+		if (l->info.target == t && l->info.lun >= lo && l->info.lun <= hi &&
+		    !l->info.gone) {
+			l->seen = true;
+			n++;
+		}
+	return n;
+}
+
+/* One LUN the scan asked about: present (0), definitely absent (ENXIO:
+ * peripheral qualifier 1 or 3, LOGICAL UNIT NOT SUPPORTED, BAD_TARGET or
+ * INCORRECT_LUN), or no definite answer (a timeout, BUSY, a reset, a
+ * transport failure ...): then a LUN already known stays. */
+static bool scan_one(struct vscsi_ctrl *c, unsigned t, unsigned l)
+{
+	int r = vs_scan_lun(c, t, l);
+	if (r == 0)
+		return true;
+	if (r != -VSCSI_ENXIO && keep_known(c, t, l, l))
+		vs_log(c->glue, VS_LOG_WARN, "vscsi host%u: %u:%u: INQUIRY failed (%s): keeping "
+		       "the LUN", c->host, t, l, vscsi_strerror(r));
+	return false;
+}
+
+/*
+ * Every LUN of target t, marking each one found (`seen`).  Only definite
+ * answers let a rescan remove a known LUN: the virtio response BAD_TARGET
+ * (no target: nothing is marked), a good REPORT LUNS list (SPC-4 §6.33), or
+ * REPORT LUNS refused with ILLEGAL REQUEST followed by the sequential
+ * INQUIRY of LUNs 0..n-1, whose definite answers count for those LUNs
+ * only.  Anything else (a timeout, BUSY, a reset, a transport failure)
+ * keeps the known LUNs of the target untouched, and says so.
+ */
 static int scan_target_luns(struct vscsi_ctrl *c, unsigned t)
 {
 	const struct vscsi_glue *g = c->glue;
@@ -399,28 +463,42 @@ static int scan_target_luns(struct vscsi_ctrl *c, unsigned t)
 	uint16_t *luns = NULL;
 	size_t luns_size = 0;
 	int nluns = -1;
+	bool refused = false;
+	int failure = -VSCSI_EPROTO; /* a list that never fit */
 	uint64_t bus;
 
 	for (int attempt = 0; attempt < 3; attempt++) {
 		buf = g->dma_alloc(g->ctx, cap, 64, &bus);
-		if (!buf)
+		if (!buf) {
+			failure = -VSCSI_ENOMEM;
 			break;
+		}
 		uint8_t cdb[SCSI_MAX_CDB];
 		uint32_t got;
 		struct vscsi_cmd res;
+		struct scsi_sense sense;
 		unsigned n = scsi_cdb_report_luns(cdb, 0, cap);
-		int r = scan_cmd(c, t, 0, cdb, n, buf, cap, &got, &res, VSCSI_EXEC_RETRY_UA);
+		int r = scan_cmd_sense_out(c, t, 0, cdb, n, buf, cap, &got, &res,
+					   VSCSI_EXEC_RETRY_UA, &sense);
 		if (r == -VSCSI_ENXIO && res.response == VSCSI_S_BAD_TARGET) {
 			g->dma_free(g->ctx, buf, cap);
 			return 0; /* no target here: no retries, no fallback */
 		}
-		if (r < 0)
-			break; /* refused: sequential scan below */
+		if (illegal_request(r, &sense)) {
+			refused = true; /* sequential scan below */
+			break;
+		}
+		if (r < 0) {
+			failure = r;
+			break;
+		}
 		uint32_t listed;
 		luns_size = sizeof(uint16_t) * ((cap - 8) / 8 + 1);
 		luns = g->dma_alloc(g->ctx, luns_size, 64, &bus);
-		if (!luns)
+		if (!luns) {
+			failure = -VSCSI_ENOMEM;
 			break;
+		}
 		nluns = scsi_report_luns_parse(buf, got, luns, (cap - 8) / 8 + 1, &listed);
 		if (nluns >= 0 && listed > (got - 8) / 8 && cap < 8 + 8 * MAX_REPORT_LUNS) {
 			/* Truncated: ask again with room for the whole list. */
@@ -434,6 +512,8 @@ static int scan_target_luns(struct vscsi_ctrl *c, unsigned t)
 			nluns = -1;
 			continue;
 		}
+		if (nluns < 0)
+			failure = nluns; /* a list that cannot be read is no answer */
 		break;
 	}
 	if (buf)
@@ -443,16 +523,25 @@ static int scan_target_luns(struct vscsi_ctrl *c, unsigned t)
 	if (nluns >= 0) {
 		sort_luns(luns, (unsigned)nluns);
 		for (int i = 0; i < nluns; i++)
-			if (luns[i] <= maxl && vs_scan_lun(c, t, luns[i]) == 0)
+			if (luns[i] <= maxl && scan_one(c, t, luns[i]))
 				found++;
-	} else {
-		/* REPORT LUNS refused: INQUIRY LUNs 0..n-1 (bounded). */
+	} else if (refused) {
+		/* REPORT LUNS refused: INQUIRY LUNs 0..n-1 (bounded); the LUNs
+		 * beyond got no answer and stay as they are. */
 		uint32_t seq = c->opts.seq_scan_luns ? c->opts.seq_scan_luns : SEQ_SCAN_DEFAULT;
 		for (uint32_t l = 0; l < seq && l <= maxl; l++) {
 			/* A missing LUN 0 does not end the walk: others may exist. */
-			if (vs_scan_lun(c, t, l) == 0)
+			if (scan_one(c, t, l))
 				found++;
 		}
+		keep_known(c, t, seq, 0xffffffffu);
+	} else {
+		unsigned kept = keep_known(c, t, 0, 0xffffffffu);
+		if (kept)
+			vs_log(g, VS_LOG_WARN, "vscsi host%u: target %u: REPORT LUNS failed (%s): "
+			       "keeping its %u known LUN(s)", c->host, t, vscsi_strerror(failure),
+			       kept);
+		found = (int)kept;
 	}
 	if (luns)
 		g->dma_free(g->ctx, luns, luns_size);

@@ -261,6 +261,7 @@ const char *vscsi_strerror(int err)
 	case VSCSI_ENOSPC: return "ENOSPC: no space (queue full, or the device ran out of space)";
 	case VSCSI_EROFS: return "EROFS: device is write-protected";
 	case VSCSI_ERANGE: return "ERANGE: outside the device";
+	case VSCSI_EBADE: return "EBADE: reservation conflict";
 	case VSCSI_ENOSYS: return "ENOSYS: not supported";
 	case VSCSI_EPROTO: return "EPROTO: device broke the virtio protocol";
 	case VSCSI_EOVERFLOW: return "EOVERFLOW: data does not fit the buffer";

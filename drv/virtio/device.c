@@ -581,19 +581,52 @@ int virtio_reinit(struct virtio_device *dev)
 	return 0;
 }
 
-void virtio_close(struct virtio_device *dev)
+bool virtio_stop_dma(struct virtio_device *dev)
+{
+	if (dev->dma_stopped)
+		return true;
+	bool ok = dev->ops->stop_dma && dev->ops->stop_dma(dev);
+	dev->dma_stopped = ok;
+	if (ok)
+		vs_log(dev->glue, VS_LOG_ERR, "virtio %s: bus mastering turned off: the device can "
+		       "no longer reach memory", dev->location);
+	else
+		vs_log(dev->glue, VS_LOG_ERR, "virtio %s: %s transport cannot stop the device's "
+		       "DMA: buffers it holds may still be written", dev->location, dev->ops->name);
+	return ok;
+}
+
+bool virtio_dma_stopped(const struct virtio_device *dev)
+{
+	return dev->dma_stopped;
+}
+
+int virtio_close(struct virtio_device *dev)
 {
 	if (!dev)
-		return;
+		return 0;
 	/* Stop all DMA before any memory goes back (virtio 1.2 §3.3.1). */
-	if (dev->touched)
-		(void)dev->ops->reset(dev);
+	int rc = dev->touched ? device_reset(dev) : 0;
+	if (rc) {
+		/* The device still owns its rings (and the indirect tables
+		 * they point to): they are never freed or reused, whatever
+		 * happens to the rest.  Its DMA is turned off where the
+		 * transport can. */
+		virtio_stop_dma(dev);
+		size_t kept = 0;
+		for (unsigned i = 0; i < dev->nvq; i++)
+			kept += virtq_abandon(dev->vqs[i]);
+		vs_log(dev->glue, VS_LOG_ERR,
+		       "virtio %s: closed without a reset: keeping %zu bytes of ring memory the "
+		       "device may still write", dev->location, kept);
+	}
 	virtio_irq_teardown(dev);
 	for (unsigned i = 0; i < dev->nvq; i++)
 		virtq_destroy(dev->vqs[i]);
 	if (dev->vqs)
 		virtio_free(dev->glue, dev->vqs, sizeof(*dev->vqs) * dev->nvq);
 	free_device(dev);
+	return rc;
 }
 
 /* --- state and polling ----------------------------------------------- */
@@ -652,6 +685,20 @@ enum virtio_intr_mode virtio_intr_mode(const struct virtio_device *dev)
 unsigned virtio_queue_count(const struct virtio_device *dev)
 {
 	return dev->nvq;
+}
+
+unsigned virtio_device_queue_count(struct virtio_device *dev, unsigned max)
+{
+	/* The transport's count where it has one (modern PCI num_queues);
+	 * else (legacy PCI, MMIO) the queues whose maximum size is not 0,
+	 * asked one by one as virtio 1.2 §4.1.5.1.3 and §4.2.3.2 allow. */
+	uint16_t n = dev->ops->queue_count(dev);
+	if (n)
+		return n < max ? n : max;
+	unsigned i = 0;
+	while (i < max && dev->ops->queue_max_size(dev, (uint16_t)i))
+		i++;
+	return i;
 }
 
 struct virtqueue *virtio_queue(struct virtio_device *dev, unsigned idx)

@@ -93,6 +93,13 @@ void vpci_command(struct virtio_device *dev, uint16_t set, uint16_t clear)
 		vpci_cfg_write(dev, PCI_COMMAND, 2, new);
 }
 
+bool vpci_stop_dma(struct virtio_device *dev)
+{
+	vpci_command(dev, 0, PCI_COMMAND_MASTER);
+	/* Read back: a function that keeps the bit set cannot be stopped. */
+	return !(vpci_cfg_read(dev, PCI_COMMAND, 2) & PCI_COMMAND_MASTER);
+}
+
 static bool is_msix(struct virtio_device *dev, uint8_t id, uint8_t off, void *arg)
 {
 	(void)dev;

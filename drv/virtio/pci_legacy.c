@@ -1,7 +1,7 @@
 /*
  * pci_legacy.c - the legacy (virtio 0.9.5) interface of a transitional
  * PCI device (1af4:1000-103f, revision 0, subsystem ID = device type):
- * the register header in I/O BAR0, virtio 1.2 §4.1.4.8.
+ * the register header in I/O BAR0, virtio 1.2 §4.1.4.10.
  *
  * Differences from modern, all kept inside this file: 32 feature bits, no
  * FEATURES_OK, guest-endian registers and config, a queue size the driver
@@ -53,7 +53,7 @@ static void w32(struct virtio_device *dev, uint16_t off, uint32_t v)
 	dev->glue->pio_write32(dev->glue->ctx, port(dev, off), v);
 }
 
-/* The device-specific config moves by 4 bytes while MSI-X is on (virtio 1.2 §4.1.4.8). */
+/* The device-specific config moves by 4 bytes while MSI-X is on (virtio 1.2 §4.1.4.10). */
 static uint16_t config_base(struct virtio_device *dev)
 {
 	return dev->t.pci.msix_enabled ? L_CONFIG_MSIX : L_CONFIG;
@@ -184,6 +184,7 @@ static const struct virtio_transport_ops legacy_ops = {
 	.msix_setup = vpci_msix_setup,
 	.msix_disable = vpci_msix_disable,
 	.msix_table_size = vpci_msix_table_size,
+	.stop_dma = vpci_stop_dma,
 	.legacy = true,
 	.fixed_queue_size = true,
 };

@@ -235,6 +235,7 @@ static const struct virtio_transport_ops modern_ops = {
 	.msix_setup = vpci_msix_setup,
 	.msix_disable = vpci_msix_disable,
 	.msix_table_size = vpci_msix_table_size,
+	.stop_dma = vpci_stop_dma,
 	.legacy = false,
 	.fixed_queue_size = false,
 };

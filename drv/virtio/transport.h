@@ -71,6 +71,7 @@ struct virtio_device {
 	bool touched;       /* we wrote the status register at least once */
 	bool driver_ok;     /* DRIVER_OK set and no reset since */
 	bool reset_done;    /* virtio_reset() ran: queues await reclaim/reinit */
+	bool dma_stopped;   /* virtio_stop_dma() succeeded: no DMA any more */
 
 	enum virtio_intr_mode intr; /* the mode in force (never AUTO) */
 	uint64_t next_isr_poll_ns;  /* polling mode: when to look at the ISR again */
@@ -132,6 +133,8 @@ void vpci_command(struct virtio_device *dev, uint16_t set, uint16_t clear);
 #define PCI_COMMAND_MEMORY 0x0002
 #define PCI_COMMAND_MASTER 0x0004
 #define PCI_COMMAND_INTX_DISABLE 0x0400
+/* Clear Bus Master Enable (the stop_dma op of both PCI transports). */
+bool vpci_stop_dma(struct virtio_device *dev);
 /* Locate the MSI-X capability and map its table (dev->t.pci.msix_*). */
 void vpci_msix_probe(struct virtio_device *dev);
 /* MSI-X operations shared by both PCI transports. */

@@ -96,6 +96,12 @@ struct virtio_transport_ops {
 			  const uint64_t *addr, const uint32_t *data);
 	void (*msix_disable)(struct virtio_device *dev);
 	unsigned (*msix_table_size)(struct virtio_device *dev); /* 0: none */
+	/* Stop the device's DMA for good when a reset does not complete: on
+	 * PCI, clear Bus Master Enable in the command register (PCI Local Bus
+	 * 3.0 §6.2.2: a function with it clear issues no memory requests).
+	 * true when done; NULL or false where the transport has no such
+	 * switch (virtio-mmio). */
+	bool (*stop_dma)(struct virtio_device *dev);
 	/* The virtio 0.9.5 ("legacy") interface: no FEATURES_OK step, 32
 	 * feature bits, guest-endian fields, contiguous 4096-aligned rings,
 	 * used.len not trusted.  (pci-legacy, mmio-v1) */
@@ -184,7 +190,17 @@ void virtio_set_config_callback(struct virtio_device *dev,
  * queues stay owned by the device (reclaim refuses). */
 int virtio_reset(struct virtio_device *dev);
 int virtio_reinit(struct virtio_device *dev);
-void virtio_close(struct virtio_device *dev); /* reset, free everything */
+/* After a reset that did not complete: turn the device's DMA off for good
+ * (the transport's stop_dma: PCI Bus Master Enable).  true when the device
+ * can no longer reach memory; false where the transport has no switch
+ * (virtio-mmio).  Logged either way. */
+bool virtio_stop_dma(struct virtio_device *dev);
+bool virtio_dma_stopped(const struct virtio_device *dev);
+/* Reset and free everything: 0.  When the reset does not complete, the
+ * memory the device may still write (rings, indirect tables) is kept,
+ * never freed, DMA is stopped where possible, everything else is freed,
+ * and -VSCSI_ETIMEDOUT tells the caller to keep its own DMA memory too. */
+int virtio_close(struct virtio_device *dev);
 
 uint8_t virtio_status(struct virtio_device *dev);
 bool virtio_needs_reset(struct virtio_device *dev);
@@ -195,7 +211,9 @@ void virtio_poll(struct virtio_device *dev);
 enum virtio_transport_kind virtio_transport(const struct virtio_device *dev);
 const char *virtio_transport_name(const struct virtio_device *dev);
 enum virtio_intr_mode virtio_intr_mode(const struct virtio_device *dev);
-unsigned virtio_queue_count(const struct virtio_device *dev);
+unsigned virtio_queue_count(const struct virtio_device *dev); /* queues created */
+/* Queues the device has (at most `max`), before any is created. */
+unsigned virtio_device_queue_count(struct virtio_device *dev, unsigned max);
 struct virtqueue *virtio_queue(struct virtio_device *dev, unsigned idx);
 const struct vscsi_glue *virtio_glue(const struct virtio_device *dev);
 /* Location for messages: "0000:00:03.0" or "mmio@0xfeb02e00". */

@@ -125,6 +125,19 @@ void virtq_destroy(struct virtqueue *vq)
 	virtio_free(g, vq, sizeof(*vq));
 }
 
+size_t virtq_abandon(struct virtqueue *vq)
+{
+	/* The device may still read and write these: virtq_destroy leaves
+	 * them allocated.  The host gets them back never (a leak by design,
+	 * the price of a device that cannot be reset). */
+	size_t n = vq->mem_size + (vq->indirect ? vq->indirect_size : 0);
+	vq->mem = NULL;
+	vq->indirect = NULL;
+	vq->live = false;
+	vq->broken = true;
+	return n;
+}
+
 void virtq_reset_state(struct virtqueue *vq)
 {
 	vs_memset(vq->slots, 0, sizeof(*vq->slots) * vq->size);

@@ -15,7 +15,7 @@
 
 #include "virtio/transport.h"
 
-/* Descriptor flags, virtio 1.2 §2.7.5 (split) and §2.8.2 (packed). */
+/* Descriptor flags, virtio 1.2 §2.7.5 (split) and §2.8.13 (packed). */
 #define VRING_DESC_F_NEXT 1u
 #define VRING_DESC_F_WRITE 2u
 #define VRING_DESC_F_INDIRECT 4u
@@ -186,6 +186,9 @@ struct virtqueue {
 int virtq_create(struct virtio_device *dev, uint16_t index, uint16_t size, bool packed,
 		 const struct virtq_request *req, struct virtqueue **out);
 void virtq_destroy(struct virtqueue *vq);
+/* The device could not be reset: forget the ring memory and indirect
+ * tables (never freed) and stop the queue.  Returns the bytes kept. */
+size_t virtq_abandon(struct virtqueue *vq);
 /* Back to empty (ring zeroed, cookies dropped); used when (re)arming. */
 void virtq_reset_state(struct virtqueue *vq);
 /* Record a protocol fault: log it, mark the queue broken. */

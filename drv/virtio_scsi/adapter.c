@@ -104,6 +104,12 @@ static int read_config(struct vs_adapter *a)
 	a->max_channel = vs_le16(cfg.max_channel);
 	a->max_target = vs_le16(cfg.max_target);
 	a->max_lun = vs_le32(cfg.max_lun);
+	/* Kept as read, for the embedding OS to show next to what the driver
+	 * makes of it (check_config, write_sizes). */
+	a->config = (struct vscsi_virtio_scsi_config){
+		a->num_queues, a->seg_max, a->max_sectors, a->cmd_per_lun, a->event_info_size,
+		a->sense_size, a->cdb_size, a->max_channel, a->max_target, a->max_lun,
+	};
 	return 0;
 }
 
@@ -184,14 +190,27 @@ static int create_queues(struct vs_adapter *a)
 		nrq = MAX_REQUEST_QUEUES;
 	if (a->max_request_queues && nrq > a->max_request_queues)
 		nrq = a->max_request_queues;
-	unsigned have = virtio_queue_count(a->dev);
-	if (have >= 3 && nrq > have - 2)
+	/* What the device really has: num_queues in its configuration may
+	 * promise more virtqueues than the transport offers. */
+	unsigned have = virtio_device_queue_count(a->dev, 2 + MAX_REQUEST_QUEUES);
+	if (have < 3) {
+		vs_log(a->glue, VS_LOG_ERR,
+		       "vscsi %s: the device has %u virtqueues; control, event and one "
+		       "request queue are needed", virtio_location(a->dev), have);
+		return -VSCSI_ENODEV;
+	}
+	if (nrq > have - 2) {
+		vs_log(a->glue, VS_LOG_WARN,
+		       "vscsi %s: num_queues %u but %u virtqueues: using %u request queue(s)",
+		       virtio_location(a->dev), nrq, have, have - 2);
 		nrq = have - 2;
+	}
 
 	a->rq = zalloc(a->glue, sizeof(*a->rq) * nrq);
 	if (!a->rq)
 		return -VSCSI_ENOMEM;
 	a->nrq = nrq;
+	a->rq_alloc = nrq; /* what dma_free must be told, whatever nrq becomes */
 
 	struct virtq_request req[2 + MAX_REQUEST_QUEUES];
 	vs_memset(req, 0, sizeof(req));
@@ -248,15 +267,30 @@ static int create_queues(struct vs_adapter *a)
 	return 0;
 }
 
+/* The device could not be reset: forget (never free) the memory it may
+ * still write; free_adapter() frees the rest. */
+static void keep_device_memory(struct vs_adapter *a)
+{
+	size_t kept = a->ctl.mem_size + a->evq.mem_size;
+	for (unsigned i = 0; i < a->rq_alloc; i++) {
+		kept += a->rq[i].hdr_mem ? a->rq[i].hdr_mem_size : 0;
+		a->rq[i].hdr_mem = NULL;
+	}
+	a->ctl.mem = NULL;
+	a->evq.mem = NULL;
+	vs_log(a->glue, VS_LOG_ERR, "vscsi host%u: keeping %zu bytes of request headers, "
+	       "control and event buffers the device may still write", a->host, kept);
+}
+
 /* Everything the adapter allocated; the device must be closed already (or
  * never have been handed any buffer). */
 static void free_adapter(struct vs_adapter *a)
 {
 	const struct vscsi_glue *g = a->glue;
 	if (a->rq) {
-		for (unsigned i = 0; i < a->nrq; i++)
+		for (unsigned i = 0; i < a->rq_alloc; i++)
 			vs_queue_free(a, &a->rq[i]);
-		g->dma_free(g->ctx, a->rq, sizeof(*a->rq) * a->nrq);
+		g->dma_free(g->ctx, a->rq, sizeof(*a->rq) * a->rq_alloc);
 	}
 	vs_ctl_free(a);
 	vs_evq_free(a);
@@ -298,7 +332,10 @@ int vs_adapter_attach(const struct vscsi_glue *glue, struct virtio_device *dev,
 		r = create_queues(a);
 	if (r < 0) {
 		vs_log(glue, VS_LOG_ERR, "vscsi %s: bring-up failed: %s", loc, vscsi_strerror(r));
-		virtio_close(dev); /* resets first: no buffer stays with the device */
+		/* Resets first: no buffer stays with the device, or (a reset
+		 * that does not complete) what it may write is kept. */
+		if (virtio_close(dev) < 0)
+			keep_device_memory(a);
 		a->dev = NULL;
 		free_adapter(a);
 		return r;
@@ -333,56 +370,109 @@ static void ignore_cookie(void *cookie, void *arg)
 	(void)arg;
 }
 
+/* Every request and control slot back from the device, into lists[]:
+ * reclaimed after a reset that completed (virtio 1.2 §2.4: the device owns
+ * no buffer any more), or abandoned when the reset did not complete (the
+ * device may still write them: they are never used again). */
+static void take_back(struct vs_adapter *a, bool reset_ok, struct vs_req **lists)
+{
+	for (unsigned i = 0; i < a->nrq; i++) {
+		if (reset_ok)
+			vs_queue_reclaim(&a->rq[i], &lists[i]);
+		else
+			vs_queue_abandon(&a->rq[i], &lists[i]);
+	}
+	if (reset_ok) {
+		vs_ctl_reclaim(a);
+		/* Event buffers come back through reclaim too; they are
+		 * posted again after a re-initialisation. */
+		virtq_reclaim(a->evq.vq, ignore_cookie, NULL);
+	} else {
+		vs_ctl_abandon(a);
+	}
+}
+
+/* No command will ever be sent again.  When the device could not be
+ * reset (`owns_memory`), its DMA is turned off where the transport can
+ * (PCI Bus Master Enable), and the memory it may write is kept for good:
+ * rings (drv/virtio), request headers, control slots, event buffers, and
+ * the mappings of the commands it held. */
+static void declare_dead(struct vs_adapter *a, bool owns_memory, const char *why, int err)
+{
+	a->dead = true;
+	if (owns_memory && !a->dma_kept) {
+		a->dma_kept = true;
+		virtio_stop_dma(a->dev);
+	}
+	vs_log(a->glue, VS_LOG_ERR, "vscsi host%u: %s (%s): the controller is dead%s", a->host,
+	       why, vscsi_strerror(err),
+	       owns_memory ? "; the memory the device holds is never reused" : "");
+}
+
 /*
  * virtio 1.2 §3.1.1 again after a reset: once the device reads back status
- * 0 it owns no buffer (virtio 1.2 §2.4), so every request and control slot is taken
- * back, the device is initialised again with the same features and
- * queues, our sizes written again (a reset restores the defaults, virtio 1.2 §5.6.4),
- * the event buffers posted, and only then the reclaimed commands complete
- * with `err`, so that their callbacks find a working device.
+ * 0 it owns no buffer (virtio 1.2 §2.4), so every request and control slot
+ * is taken back, the device is initialised again with the same features
+ * and queues, the configuration read again (a failed read is a failed
+ * reset, not stale values) and our sizes written again (a reset restores
+ * the defaults, virtio 1.2 §5.6.4), the event buffers posted, and only then
+ * the reclaimed commands complete with `err`, so that their callbacks find
+ * a working device.  A reset that does not complete leaves the adapter
+ * dead (declare_dead) and every outstanding command completes with
+ * -VSCSI_ENODEV at once.
  */
 int vs_adapter_reset(struct vs_adapter *a, int err)
 {
 	const struct vscsi_glue *g = a->glue;
 	if (a->resetting)
 		return -VSCSI_EBUSY;
+	if (a->dead)
+		return -VSCSI_ENODEV;
 	a->resetting = true;
 	a->device_resets++;
 	vs_log(g, VS_LOG_WARN, "vscsi host%u: resetting the device", a->host);
 
-	int r = virtio_reset(a->dev);
 	struct vs_req *lists[MAX_REQUEST_QUEUES] = { 0 };
-	for (unsigned i = 0; i < a->nrq; i++)
-		vs_queue_reclaim(&a->rq[i], &lists[i]);
-	vs_ctl_reclaim(a);
-	/* Event buffers come back through reclaim too; they are re-posted
-	 * below, so there is nothing to do with them. */
-	virtq_reclaim(a->evq.vq, ignore_cookie, NULL);
-	if (r == 0)
-		r = virtio_reinit(a->dev);
-	if (r == 0) {
-		read_config(a);
-		write_sizes(a);
-		if (a->req_size != VIRTIO_SCSI_CMD_REQ_FIXED + a->cdb_size ||
-		    a->resp_size != VIRTIO_SCSI_CMD_RESP_FIXED + a->sense_size) {
-			vs_log(g, VS_LOG_ERR, "vscsi host%u: header sizes changed across reset",
-			       a->host);
-			r = -VSCSI_EPROTO;
-		}
-	}
-	if (r == 0) {
-		vs_evq_post_all(a);
-		a->needs_reset = false;
+	int r = virtio_reset(a->dev);
+	if (r < 0) {
+		declare_dead(a, true, "the device did not complete its reset", r);
+		take_back(a, false, lists);
 	} else {
-		vs_log(g, VS_LOG_ERR, "vscsi host%u: reset failed (%s): controller is dead",
-		       a->host, vscsi_strerror(r));
-		a->dead = true;
-		virtio_reset(a->dev);
+		take_back(a, true, lists);
+		const char *why = "re-initialisation failed";
+		r = virtio_reinit(a->dev);
+		if (r == 0) {
+			r = read_config(a);
+			if (r < 0)
+				why = "cannot read the configuration after the reset";
+		}
+		if (r == 0) {
+			write_sizes(a);
+			if (a->req_size != VIRTIO_SCSI_CMD_REQ_FIXED + a->cdb_size ||
+			    a->resp_size != VIRTIO_SCSI_CMD_RESP_FIXED + a->sense_size) {
+				why = "header sizes changed across the reset";
+				r = -VSCSI_EPROTO;
+			}
+		}
+		if (r == 0) {
+			vs_evq_post_all(a);
+			a->needs_reset = false;
+		} else {
+			/* The device may be running again: stop it before
+			 * anything it was given is taken back. */
+			int r2 = virtio_reset(a->dev);
+			declare_dead(a, r2 < 0, why, r);
+		}
 	}
 	a->resetting = false;
 	for (unsigned i = 0; i < a->nrq; i++)
 		vs_complete_reclaimed(a, lists[i], r == 0 ? err : -VSCSI_ENODEV);
 	return r;
+}
+
+bool vs_adapter_resetting(const struct vs_adapter *a)
+{
+	return __atomic_load_n(&a->resetting, __ATOMIC_ACQUIRE);
 }
 
 bool vs_adapter_recover(struct vs_adapter *a, bool ask_device)
@@ -412,6 +502,8 @@ void vs_adapter_poll(struct vs_adapter *a)
 	if (virtio_intr_mode(a->dev) == VIRTIO_INTR_POLL)
 		virtio_poll(a->dev); /* config changes (NEEDS_RESET) and callbacks */
 	vs_adapter_drain(a);
+	if (!a->resetting)
+		vs_evq_repost(a);
 	vs_adapter_recover(a, true);
 }
 
@@ -421,14 +513,17 @@ void vs_adapter_poll(struct vs_adapter *a)
  * the device owns no buffer; every outstanding command is failed. */
 void vs_adapter_stop(struct vs_adapter *a)
 {
-	a->dead = true;
-	if (!a->dev)
+	if (!a->dev || a->dead) {
+		/* Dead already: what the device held completed when it died. */
+		a->dead = true;
 		return;
-	virtio_reset(a->dev);
+	}
+	a->dead = true;
 	struct vs_req *lists[MAX_REQUEST_QUEUES] = { 0 };
-	for (unsigned i = 0; i < a->nrq; i++)
-		vs_queue_reclaim(&a->rq[i], &lists[i]);
-	vs_ctl_reclaim(a);
+	int r = virtio_reset(a->dev);
+	if (r < 0)
+		declare_dead(a, true, "the device did not complete its reset on removal", r);
+	take_back(a, r == 0, lists);
 	for (unsigned i = 0; i < a->nrq; i++)
 		vs_complete_reclaimed(a, lists[i], -VSCSI_ENODEV);
 }
@@ -436,7 +531,10 @@ void vs_adapter_stop(struct vs_adapter *a)
 void vs_adapter_destroy(struct vs_adapter *a)
 {
 	if (a->dev) {
-		virtio_close(a->dev);
+		/* A reset that completes now (even after an earlier failure)
+		 * means the device owns nothing: everything may go. */
+		if (virtio_close(a->dev) < 0)
+			keep_device_memory(a);
 		a->dev = NULL;
 	}
 	free_adapter(a);
@@ -467,6 +565,7 @@ void vs_adapter_get_info(const struct vs_adapter *a, struct vscsi_ctrl_info *o)
 	o->intr = (enum vscsi_intr_mode)virtio_intr_mode(a->dev);
 	o->offered_features = virtio_offered_features(a->dev);
 	o->features = virtio_features(a->dev);
+	o->config = a->config;
 	o->num_queues = a->num_queues;
 	o->seg_max = a->seg_max;
 	o->max_sectors = a->max_sectors;
@@ -483,9 +582,13 @@ void vs_adapter_get_info(const struct vs_adapter *a, struct vscsi_ctrl_info *o)
 	o->max_segments = a->nrq ? a->rq[0].max_segs : 0;
 	o->max_transfer = a->max_transfer;
 	o->dead = a->dead;
+	for (unsigned i = 0; i < a->nrq; i++)
+		o->in_flight += __atomic_load_n(&a->rq[i].inflight, __ATOMIC_RELAXED);
 	o->commands = a->commands;
 	o->errors = a->errors;
 	o->aborts = a->aborts;
 	o->lun_resets = a->lun_resets;
+	o->nexus_resets = a->nexus_resets;
 	o->device_resets = a->device_resets;
+	o->event_repost_failures = a->event_repost_failures;
 }

@@ -69,14 +69,25 @@ void vs_adapter_close(struct virtio_device *dev);
 /* The host number to put in log lines ("vscsi host0: ..."). */
 void vs_adapter_set_host(struct vs_adapter *a, unsigned host);
 /* Reset the device and fail every outstanding command with -VSCSI_ENODEV;
- * afterwards every command is refused.  The device keeps its memory. */
+ * afterwards every command is refused.  The device keeps its memory.  A
+ * reset that does not complete leaves the adapter dead (see below). */
 void vs_adapter_stop(struct vs_adapter *a);
-/* Close the device and free everything (after vs_adapter_stop). */
+/* Close the device and free everything (after vs_adapter_stop), except
+ * the memory a device that could not be reset may still write: that is
+ * never freed. */
 void vs_adapter_destroy(struct vs_adapter *a);
 
 /* --- state and limits ---------------------------------------------------- */
 
-/* The device failed and could not be recovered: every command is refused. */
+/*
+ * The device failed and could not be recovered: every command is refused
+ * with -VSCSI_ENODEV at once (vs_adapter_check), every outstanding one has
+ * completed with an error.  When the cause was a reset that never
+ * completed, the device may still own buffers: its DMA is turned off where
+ * the transport allows (PCI Bus Master Enable), and its rings, request
+ * headers and the mappings of the commands it held are never freed or
+ * reused.
+ */
 bool vs_adapter_is_dead(const struct vs_adapter *a);
 
 /* What commands may carry and how many may be outstanding, from the
@@ -119,6 +130,9 @@ int vs_adapter_reset(struct vs_adapter *a, int err);
 struct vs_cmd_plan {
 	unsigned target, lun;
 	size_t bytes;            /* data bytes the command transfers */
+	uint64_t deadline_ns;    /* set by the caller: when vs_adapter_expired()
+				    reports it (0: never; blocking callers wait
+				    themselves) */
 };
 /*
  * Check a command against the device before anything is taken: the
@@ -150,15 +164,31 @@ bool vs_adapter_cmd_done(const struct vscsi_cmd *cmd);
 struct vs_cmd_address {
 	unsigned target, lun;
 	uint64_t tag;
+	uint8_t opcode;          /* for log lines */
 };
 /*
  * The caller stopped waiting for `cmd`: whatever the device answers later,
  * the command completes with -VSCSI_ETIMEDOUT, and its request slot is
  * marked as being aborted.  Returns false when the command has already
- * completed; else fills *where for ABORT TASK.
+ * completed; else fills *where for ABORT TASK, with *mine true when the
+ * caller is the one to escalate (false: another caller, the poll path,
+ * already does; wait for the command).
  */
 bool vs_adapter_time_out(struct vs_adapter *a, struct vscsi_cmd *cmd,
-			 struct vs_cmd_address *where);
+			 struct vs_cmd_address *where, bool *mine);
+/*
+ * An asynchronous command whose deadline (vs_cmd_plan.deadline_ns) passed
+ * at `now`: marked as vs_adapter_time_out() marks it (it will complete
+ * with -VSCSI_ETIMEDOUT) and its address filled in; one per call, false
+ * when there is none.  The scan runs at most every few milliseconds.  The
+ * command itself is not handed out: it belongs to its submitter, who may
+ * free it the moment it completes.
+ */
+bool vs_adapter_expired(struct vs_adapter *a, uint64_t now, struct vs_cmd_address *where);
+/* Whether the command sent with where->tag is still with the device. */
+bool vs_adapter_outstanding(struct vs_adapter *a, const struct vs_cmd_address *where);
+/* A reset is in progress (its outstanding commands complete at its end). */
+bool vs_adapter_resetting(const struct vs_adapter *a);
 
 /* --- the control queue (control.c) --------------------------------------- */
 

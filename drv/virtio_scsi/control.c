@@ -104,6 +104,17 @@ static void reclaim_one(void *cookie, void *arg)
 		mark_answered(s, true);
 }
 
+void vs_ctl_abandon(struct vs_adapter *a)
+{
+	/* The device may still write the slots it holds: they are answered
+	 * (failed) for their waiters and stay busy for ever. */
+	vs_lock(a->glue, a->ctl.lock);
+	for (unsigned i = 0; i < VS_CTL_SLOTS; i++)
+		if (a->ctl.slot[i].busy && !a->ctl.slot[i].done)
+			mark_answered(&a->ctl.slot[i], true);
+	vs_unlock(a->glue, a->ctl.lock);
+}
+
 void vs_ctl_reclaim(struct vs_adapter *a)
 {
 	if (!a->ctl.vq)
@@ -173,6 +184,8 @@ static int control_exec(struct vs_adapter *a, const void *out, uint32_t out_len,
 		return r == -VSCSI_ENOSPC ? -VSCSI_EAGAIN : -VSCSI_EIO;
 
 	while (!__atomic_load_n(&s->done, __ATOMIC_ACQUIRE)) {
+		if (a->dead)
+			return -VSCSI_ENODEV; /* the slot stays with the device */
 		if (virtio_intr_mode(a->dev) == VIRTIO_INTR_POLL)
 			virtio_poll(a->dev);
 		vs_ctl_drain(a);
@@ -180,12 +193,13 @@ static int control_exec(struct vs_adapter *a, const void *out, uint32_t out_len,
 			break;
 		if (vs_now(g) > deadline) {
 			/* Leave the slot with the device; a reset reclaims it. */
-			vs_log(g, VS_LOG_WARN, "vscsi host%u: control request timed out", a->host);
 			return -VSCSI_ETIMEDOUT;
 		}
 		vs_delay_us(g, 10);
 	}
 	bool failed = s->failed;
+	if (failed && a->dead)
+		return -VSCSI_ENODEV; /* abandoned: the slot is never used again */
 	vs_memcpy(in, s->in, in_len);
 	vs_lock(g, a->ctl.lock);
 	s->busy = false;
@@ -220,14 +234,24 @@ int vs_adapter_tmf(struct vs_adapter *a, unsigned target, unsigned lun, enum vsc
 	if (tmf == VSCSI_TMF_ABORT_TASK || tmf == VSCSI_TMF_ABORT_TASK_SET ||
 	    tmf == VSCSI_TMF_CLEAR_TASK_SET)
 		a->aborts++;
-	else if (tmf == VSCSI_TMF_LOGICAL_UNIT_RESET || tmf == VSCSI_TMF_I_T_NEXUS_RESET)
+	else if (tmf == VSCSI_TMF_LOGICAL_UNIT_RESET)
 		a->lun_resets++;
+	else if (tmf == VSCSI_TMF_I_T_NEXUS_RESET)
+		a->nexus_resets++;
 
-	int r = control_exec(a, &req, sizeof(req), &resp, sizeof(resp),
-			     timeout_ms ? timeout_ms : TMF_DEFAULT_MS);
+	uint32_t ms = timeout_ms ? timeout_ms : TMF_DEFAULT_MS;
+	int r = control_exec(a, &req, sizeof(req), &resp, sizeof(resp), ms);
 	/* The affected commands are in the used rings already (virtio 1.2 §5.6.6.2). */
 	if (!a->dead && !a->resetting)
 		vs_drain_requests(a);
+	if (r == -VSCSI_ETIMEDOUT)
+		vs_log(a->glue, VS_LOG_WARN,
+		       "vscsi host%u: %s to %u:%u (tag %#llx): no answer within %u ms", a->host,
+		       vscsi_tmf_name(tmf), target, lun, (unsigned long long)tag, ms);
+	else if (r < 0)
+		vs_log(a->glue, VS_LOG_WARN, "vscsi host%u: %s to %u:%u (tag %#llx): %s", a->host,
+		       vscsi_tmf_name(tmf), target, lun, (unsigned long long)tag,
+		       vscsi_strerror(r));
 	if (r < 0)
 		return r;
 	if (response)

@@ -66,7 +66,9 @@ void vs_evq_free(struct vs_adapter *a)
 }
 
 /* Post buffer i, cleared, device-writable only; the caller holds the
- * event queue's lock and kicks. */
+ * event queue's lock and kicks.  A buffer that cannot be posted is
+ * remembered (and counted): vs_evq_repost() tries again from the next
+ * poll, so the queue is not left short until the next reset. */
 static int post_buffer(struct vs_adapter *a, unsigned i)
 {
 	struct vs_evq *e = &a->evq;
@@ -74,9 +76,17 @@ static int post_buffer(struct vs_adapter *a, unsigned i)
 	vs_memset(buf, 0, VS_EVT_STRIDE);
 	struct virtq_buf b = { e->mem_bus + (uint64_t)i * VS_EVT_STRIDE, e->buf_len };
 	int r = virtq_add(e->vq, NULL, 0, &b, 1, buf);
-	if (r < 0)
-		vs_log(a->glue, VS_LOG_WARN, "vscsi host%u: cannot post event buffer %u (%d)",
-		       a->host, i, r);
+	if (r < 0) {
+		if (!(e->unposted & (1u << i))) {
+			a->event_repost_failures++;
+			vs_log(a->glue, VS_LOG_WARN,
+			       "vscsi host%u: cannot post event buffer %u (%s): trying again "
+			       "from the next poll", a->host, i, vscsi_strerror(r));
+		}
+		e->unposted |= 1u << i;
+	} else {
+		e->unposted &= ~(1u << i);
+	}
 	return r;
 }
 
@@ -84,9 +94,25 @@ void vs_evq_post_all(struct vs_adapter *a)
 {
 	struct vs_evq *e = &a->evq;
 	vs_lock(a->glue, e->lock);
+	e->unposted = 0; /* after a reset every buffer is ours again */
 	for (unsigned i = 0; i < e->nbufs; i++)
 		post_buffer(a, i);
 	virtq_kick(e->vq);
+	vs_unlock(a->glue, e->lock);
+}
+
+void vs_evq_repost(struct vs_adapter *a)
+{
+	struct vs_evq *e = &a->evq;
+	if (!__atomic_load_n(&e->unposted, __ATOMIC_RELAXED))
+		return;
+	vs_lock(a->glue, e->lock);
+	bool posted = false;
+	for (unsigned i = 0; i < e->nbufs; i++)
+		if ((e->unposted & (1u << i)) && post_buffer(a, i) == 0)
+			posted = true;
+	if (posted)
+		virtq_kick(e->vq);
 	vs_unlock(a->glue, e->lock);
 }
 

@@ -25,7 +25,10 @@
  * it comes, reports ETIMEDOUT); DONE between the used ring and the slot's
  * return to the free list.  A slot is reused only after the device gave
  * it back (used ring) or a device reset reclaimed it, so the device can
- * never write into a request that belongs to someone else.
+ * never write into a request that belongs to someone else.  When a reset
+ * does not complete, the requests the device holds are abandoned: their
+ * callers get an error, but the slots (and the mappings of their data)
+ * are never used again, because the device may still write them.
  */
 enum vs_req_state {
 	VS_REQ_FREE = 0,
@@ -58,6 +61,9 @@ struct vs_req {
 	unsigned nseg;              /* data segments mapped */
 	enum vscsi_dma_dir dma_dir;
 	uint64_t start_ns;
+	uint64_t deadline_ns;       /* asynchronous: when vscsi_poll escalates (0: never) */
+	bool abandoned;             /* the device could not be reset while it held
+				       this request: never unmapped, never reused */
 };
 
 /* One request queue (virtqueue 2 + index) with its own pool and lock. */
@@ -72,6 +78,7 @@ struct vs_queue {
 	unsigned inflight;
 	unsigned max_segs;
 	bool kick_pending;
+	uint64_t next_deadline_scan; /* vs_adapter_expired: not before this time */
 	/* allocations, for vs_queue_free */
 	void *hdr_mem, *req_mem, *buf_mem;
 	size_t hdr_mem_size, req_mem_size, buf_mem_size;
@@ -107,6 +114,8 @@ struct vs_evq {
 	void *lock;
 	unsigned nbufs;
 	uint32_t buf_len;           /* bytes offered to the device per buffer */
+	uint32_t unposted;          /* buffers (bit i) not with the device: posted
+				       again from vs_adapter_poll */
 	uint8_t *mem;
 	uint64_t mem_bus;
 	size_t mem_size;
@@ -123,7 +132,10 @@ struct vs_adapter {
 	uint64_t feature_veto;
 	unsigned max_request_queues, queue_depth, event_buffers;
 
-	/* device configuration (virtio 1.2 §5.6.4), as last read */
+	/* device configuration (virtio 1.2 §5.6.4): `config` exactly as last
+	 * read, the fields below as the driver uses them (zeros replaced, the
+	 * sizes it wrote) */
+	struct vscsi_virtio_scsi_config config;
 	uint32_t num_queues, seg_max, max_sectors, cmd_per_lun, event_info_size;
 	uint32_t sense_size, cdb_size;
 	uint16_t max_channel, max_target;
@@ -133,16 +145,20 @@ struct vs_adapter {
 
 	struct vs_queue *rq;        /* request queues */
 	unsigned nrq;
+	unsigned rq_alloc;          /* entries allocated at rq (nrq may be fewer) */
 	unsigned rr;                /* round-robin queue choice */
 	struct vs_ctlq ctl;
 	struct vs_evq evq;
 
 	bool dead;
+	bool dma_kept;              /* dead without a reset: the device may still own
+				       its buffers, whose memory is never freed */
 	bool resetting;
 	volatile bool needs_reset;  /* a queue broke, or the config interrupt saw NEEDS_RESET */
 
 	/* counters, for vscsi_ctrl_info */
-	uint64_t commands, errors, aborts, lun_resets, device_resets;
+	uint64_t commands, errors, aborts, lun_resets, nexus_resets, device_resets;
+	uint64_t event_repost_failures;
 };
 
 /* Whether a queue may hold work for a drain: used buffers, or a fault the
@@ -172,6 +188,10 @@ unsigned vs_drain_requests(struct vs_adapter *a);
  * them with `err` (callbacks run) once the device works again. */
 void vs_queue_reclaim(struct vs_queue *q, struct vs_req **list);
 void vs_complete_reclaimed(struct vs_adapter *a, struct vs_req *list, int err);
+/* The device could not be reset: take every request it holds without its
+ * cooperation, marked abandoned (their data is never unmapped, their
+ * slots never reused); complete them with vs_complete_reclaimed. */
+void vs_queue_abandon(struct vs_queue *q, struct vs_req **list);
 /* Decode a response header into `cmd` (pure: unit-tested). */
 void vs_decode_response(const uint8_t *resp, uint32_t sense_size, uint32_t data_len,
 			struct vscsi_cmd *cmd);
@@ -184,6 +204,9 @@ int vs_ctl_init(struct vs_adapter *a);
 void vs_ctl_free(struct vs_adapter *a);
 void vs_ctl_drain(struct vs_adapter *a);
 void vs_ctl_reclaim(struct vs_adapter *a);
+/* The device could not be reset: every waiter gets an error, no slot is
+ * used again. */
+void vs_ctl_abandon(struct vs_adapter *a);
 
 /* --- events.c -------------------------------------------------------------------- */
 int vs_evq_init(struct vs_adapter *a);
@@ -191,5 +214,7 @@ void vs_evq_free(struct vs_adapter *a);
 void vs_evq_drain(struct vs_adapter *a);
 /* Post every event buffer (after DRIVER_OK, after a reset). */
 void vs_evq_post_all(struct vs_adapter *a);
+/* Post the buffers that could not be posted when they came back. */
+void vs_evq_repost(struct vs_adapter *a);
 
 #endif

@@ -69,7 +69,11 @@ int vs_queue_init(struct vs_adapter *a, struct vs_queue *q, unsigned vq_index, u
 
 	unsigned chain = virtq_max_chain(q->vq);
 	if (chain < 3) {
-		vs_log(g, VS_LOG_ERR, "vscsi: queue %u accepts chains of %u only", vq_index, chain);
+		/* Said at the error level, naming the controller: it is the
+		 * reason its bring-up fails. */
+		vs_log(g, VS_LOG_ERR, "vscsi %s: request queue %u takes chains of at most %u "
+		       "descriptors; a command needs 3 (header, data, response)",
+		       virtio_location(a->dev), vq_index, chain);
 		return -VSCSI_EIO;
 	}
 	unsigned segs = a->seg_max;
@@ -198,6 +202,7 @@ void vs_decode_response(const uint8_t *resp, uint32_t sense_size, uint32_t data_
 	cmd->status = 0;
 	cmd->sense_len = 0;
 	cmd->resid = data_len;
+	cmd->resid_invalid = false;
 	if (r->response != VSCSI_S_OK) {
 		cmd->result = vs_response_errno(r->response);
 		return;
@@ -206,6 +211,7 @@ void vs_decode_response(const uint8_t *resp, uint32_t sense_size, uint32_t data_
 	cmd->result = vs_status_errno(r->status);
 	uint32_t residual = vs_le32(r->residual);
 	cmd->resid = residual > data_len ? data_len : residual;
+	cmd->resid_invalid = residual > data_len;
 	uint32_t sl = vs_le32(r->sense_len);
 	if (r->status != SCSI_STATUS_GOOD && sl && cmd->sense && cmd->sense_cap) {
 		uint32_t n = sl;
@@ -459,6 +465,8 @@ static int build_chain(struct vs_adapter *a, struct vs_queue *q, struct vs_req *
 	rq->target = (uint8_t)plan->target;
 	rq->lun_id = (uint16_t)plan->lun;
 	rq->timed_out = false;
+	rq->abandoned = false;
+	rq->deadline_ns = plan->deadline_ns;
 	rq->nseg = 0;
 	rq->dma_dir = cmd->dir == VSCSI_DATA_TO_DEVICE ? VSCSI_DMA_TO_DEVICE : VSCSI_DMA_FROM_DEVICE;
 	cmd->data_len = (uint32_t)plan->bytes; /* the unmap walk uses it */
@@ -501,6 +509,7 @@ static int publish(struct vs_adapter *a, struct vs_queue *q, struct vs_req *rq,
 	cmd->status = 0;
 	cmd->sense_len = 0;
 	cmd->resid = 0;
+	cmd->resid_invalid = false;
 	cmd->tag = rq->tag;
 	cmd->duration_ns = 0;
 	rq->start_ns = vs_now(g);
@@ -586,23 +595,79 @@ bool vs_adapter_cmd_done(const struct vscsi_cmd *cmd)
 }
 
 bool vs_adapter_time_out(struct vs_adapter *a, struct vscsi_cmd *cmd,
-			 struct vs_cmd_address *where)
+			 struct vs_cmd_address *where, bool *mine)
 {
 	struct vs_req *rq = __atomic_load_n(&cmd->priv_req, __ATOMIC_ACQUIRE);
 	if (!rq)
 		return false;
 	struct vs_queue *q = rq->q;
-	where->target = rq->target;
-	where->lun = rq->lun_id;
-	where->tag = rq->tag;
+	*mine = false;
 	vs_lock(a->glue, q->lock);
 	if (__atomic_load_n(&cmd->priv_req, __ATOMIC_ACQUIRE) == rq) {
-		if (rq->state == VS_REQ_INFLIGHT)
+		where->target = rq->target;
+		where->lun = rq->lun_id;
+		where->tag = rq->tag;
+		where->opcode = cmd->cdb[0];
+		if (rq->state == VS_REQ_INFLIGHT) {
 			rq->timed_out = true;
-		rq->state = VS_REQ_ABORTING;
+			rq->state = VS_REQ_ABORTING;
+			*mine = true;
+		}
 	}
 	vs_unlock(a->glue, q->lock);
-	return true;
+	return *mine || !vs_adapter_cmd_done(cmd);
+}
+
+#define DEADLINE_SCAN_NS 5000000u /* 5 ms: deadlines are milliseconds */
+
+bool vs_adapter_expired(struct vs_adapter *a, uint64_t now, struct vs_cmd_address *where)
+{
+	if (a->dead || a->resetting)
+		return false;
+	for (unsigned i = 0; i < a->nrq; i++) {
+		struct vs_queue *q = &a->rq[i];
+		/* Unlocked look first: most passes find nothing to do. */
+		if (!__atomic_load_n(&q->inflight, __ATOMIC_RELAXED) ||
+		    now < __atomic_load_n(&q->next_deadline_scan, __ATOMIC_RELAXED))
+			continue;
+		bool found = false;
+		vs_lock(a->glue, q->lock);
+		for (unsigned k = 0; k < q->nreqs && !found; k++) {
+			struct vs_req *rq = &q->reqs[k];
+			if (rq->state != VS_REQ_INFLIGHT || !rq->deadline_ns || now < rq->deadline_ns)
+				continue;
+			rq->timed_out = true;
+			rq->state = VS_REQ_ABORTING;
+			where->target = rq->target;
+			where->lun = rq->lun_id;
+			where->tag = rq->tag;
+			where->opcode = rq->cmd->cdb[0];
+			found = true;
+		}
+		if (!found)
+			q->next_deadline_scan = now + DEADLINE_SCAN_NS;
+		vs_unlock(a->glue, q->lock);
+		if (found)
+			return true;
+	}
+	return false;
+}
+
+bool vs_adapter_outstanding(struct vs_adapter *a, const struct vs_cmd_address *where)
+{
+	/* The tag names the queue and the slot (write_header); the slot
+	 * still carries that tag while that use of it is outstanding. */
+	unsigned qi = (unsigned)(where->tag >> 16) & 0xff, slot = (unsigned)where->tag & 0xffff;
+	if (qi >= a->nrq || slot >= a->rq[qi].nreqs)
+		return false;
+	struct vs_queue *q = &a->rq[qi];
+	struct vs_req *rq = &q->reqs[slot];
+	vs_lock(a->glue, q->lock);
+	bool out = rq->tag == where->tag &&
+		   (rq->state == VS_REQ_INFLIGHT || rq->state == VS_REQ_ABORTING ||
+		    rq->state == VS_REQ_TIMEDOUT);
+	vs_unlock(a->glue, q->lock);
+	return out;
 }
 
 /* --- completion ------------------------------------------------------------------- */
@@ -618,6 +683,7 @@ static void complete_request(struct vs_adapter *a, struct vs_req *rq, int forced
 		cmd->status = 0;
 		cmd->sense_len = 0;
 		cmd->resid = cmd->data_len;
+		cmd->resid_invalid = false;
 		cmd->result = forced;
 	} else {
 		vs_decode_response(rq->resp, a->sense_size, cmd->data_len, cmd);
@@ -630,17 +696,28 @@ static void complete_request(struct vs_adapter *a, struct vs_req *rq, int forced
 			       "vscsi host%u: %u:%u: impossible response %u status %#x", a->host,
 			       rq->target, rq->lun_id, cmd->response, cmd->status);
 	}
-	if (rq->timed_out)
+	/* A command that timed out says so, unless the controller died with
+	 * it (then ENODEV, as for every other command it held). */
+	if (rq->timed_out && !rq->abandoned)
 		cmd->result = -VSCSI_ETIMEDOUT;
 	/* "No such target/LUN" is what most of a scan hears: not an error. */
 	if (cmd->result && cmd->result != -VSCSI_ENXIO)
 		a->errors++;
-	unmap_data(a, rq, cmd, rq->nseg);
+	/* An abandoned request's data stays mapped (a bounce or IOMMU mapping
+	 * the device may still write into is never handed back), and its
+	 * slot, header and response are never used again. */
+	if (!rq->abandoned)
+		unmap_data(a, rq, cmd, rq->nseg);
 	cmd->duration_ns = vs_now(a->glue) - rq->start_ns;
 	if (rq->inflight)
 		__atomic_sub_fetch(rq->inflight, 1, __ATOMIC_ACQ_REL);
 	void (*done)(struct vscsi_cmd *) = cmd->done;
-	put_slot(rq->q, rq);
+	if (rq->abandoned) {
+		rq->cmd = NULL;
+		rq->inflight = NULL;
+	} else {
+		put_slot(rq->q, rq);
+	}
 	__atomic_store_n(&cmd->priv_req, NULL, __ATOMIC_RELEASE);
 	if (done)
 		done(cmd);
@@ -754,6 +831,30 @@ void vs_queue_reclaim(struct vs_queue *q, struct vs_req **list)
 	*list = NULL;
 	vs_lock(g, q->lock);
 	virtq_reclaim(q->vq, reclaim_one, &x);
+	q->inflight = 0;
+	q->kick_pending = false;
+	vs_unlock(g, q->lock);
+}
+
+void vs_queue_abandon(struct vs_queue *q, struct vs_req **list)
+{
+	const struct vscsi_glue *g = q->adapter->glue;
+	struct vs_req **tail = list;
+	*list = NULL;
+	vs_lock(g, q->lock);
+	for (unsigned k = 0; k < q->nreqs; k++) {
+		struct vs_req *rq = &q->reqs[k];
+		if (rq->state != VS_REQ_INFLIGHT && rq->state != VS_REQ_ABORTING &&
+		    rq->state != VS_REQ_TIMEDOUT)
+			continue;
+		rq->state = VS_REQ_DONE;
+		rq->abandoned = true;
+		rq->next = NULL;
+		*tail = rq;
+		tail = &rq->next;
+	}
+	/* Free slots stay off the list too: the adapter is dead. */
+	q->free = NULL;
 	q->inflight = 0;
 	q->kick_pending = false;
 	vs_unlock(g, q->lock);

@@ -8,7 +8,10 @@
  * requests larger than the device accepts per command are split and the
  * pieces joined into one completion.  Requests that are unaligned, out of
  * range, or writes to a write-protected device are refused before anything
- * is sent (EINVAL, ERANGE, EROFS).
+ * is sent (EINVAL, ERANGE, EROFS).  A command refused with RESERVATION
+ * CONFLICT fails the request with EBADE; a READ or WRITE that ends GOOD
+ * but did not move every byte is sent again (twice at most), then fails
+ * with EIO; on a controller that died, requests end with ENODEV.
  *
  * Asynchronous: fill a `struct vscsi_blk_req`, vscsi_blk_submit(), and
  * call vscsi_blk_poll() until `done` runs.  Blocking: vscsi_blk_read()
@@ -30,7 +33,10 @@ enum vscsi_blk_op {
 };
 
 /* Request flags. */
-#define VSCSI_BLK_FUA 1u     /* WRITE: force unit access */
+/* WRITE: the data is on the medium when the request completes (force
+ * unit access): FUA on each WRITE where the device's DPOFUA says it takes
+ * it, else a SYNCHRONIZE CACHE of the range after the WRITEs. */
+#define VSCSI_BLK_FUA 1u
 #define VSCSI_BLK_NO_KICK 2u /* batch: notify the device at vscsi_blk_kick() */
 
 /* Commands of one request in flight at a time. */
@@ -52,6 +58,7 @@ struct vscsi_blk_piece {
 	uint64_t not_before;        /* resubmit after this time (backoff) */
 	bool busy;                  /* with the device */
 	bool resubmit;              /* waiting to be sent again */
+	bool flush;                 /* a SYNCHRONIZE CACHE */
 };
 
 struct vscsi_blk_req {
@@ -76,6 +83,8 @@ struct vscsi_blk_req {
 	uint64_t next_lba, left;    /* not yet issued */
 	size_t next_byte;           /* offset in the data list of next_lba */
 	unsigned inflight;
+	bool sync_after;            /* FUA without DPOFUA: SYNCHRONIZE CACHE after the writes */
+	bool sync_sent;
 	uint32_t completions;       /* progress counter for the blocking timeout */
 	bool finished;
 	bool stalled;
@@ -93,7 +102,8 @@ struct vscsi_blk_info {
 	bool medium;             /* false: no medium: I/O gives ENOMEDIUM */
 	bool cdrom;
 	bool discard;            /* UNMAP or WRITE SAME(16) UNMAP available */
-	bool fua;                /* DPOFUA */
+	bool fua;                /* DPOFUA: the device takes FUA writes */
+	bool write_cache;        /* WCE: the device caches writes (flush before power-off) */
 	uint32_t max_transfer_bytes; /* per command; requests are split at it */
 };
 
@@ -120,10 +130,31 @@ int vscsi_blk_readv(struct vscsi_lun *dev, uint64_t lba, uint64_t blocks,
 int vscsi_blk_writev(struct vscsi_lun *dev, uint64_t lba, uint64_t blocks,
 		     const struct vscsi_sg *sg, unsigned sg_count, unsigned flags);
 int vscsi_blk_flush(struct vscsi_lun *dev);
+/* SYNCHRONIZE CACHE on every disk whose write cache is on (WCE), on every
+ * controller that is not dead: call it before the host powers off.
+ * (vscsi_remove() does the same for its controller's disks.)  0, or the
+ * first failure; each failure is logged. */
+int vscsi_blk_flush_all(void);
+/* UNMAP or WRITE SAME(16) with UNMAP, as VPD B0h/B2h allow, cut at the
+ * device's maximums on its unmap granularity; EOPNOTSUPP when it has
+ * neither.  Reading discarded blocks afterwards gives what the device
+ * decides (zeroes with LBPRZ). */
 int vscsi_blk_discard(struct vscsi_lun *dev, uint64_t lba, uint64_t blocks);
 
 /* Removable media (CD/DVD). */
 int vscsi_blk_check_medium(struct vscsi_lun *dev); /* 0, or -VSCSI_ENOMEDIUM */
+/*
+ * Notice medium changes nobody reports: QEMU raises no virtio event when
+ * a CD is changed or its tray opened, so, as Linux's cdrom layer does,
+ * each removable device is asked about once a second (GET EVENT STATUS
+ * NOTIFICATION, media class, MMC-6 §6.6; TEST UNIT READY for devices
+ * without it), and on a change its capacity and medium are read again
+ * (vscsi_lun_info, VSCSI_CHANGE_MEDIUM / _RESIZED).  Call it from the
+ * idle loop, as often as you like: it sends one command per device and
+ * second, and waits for none.  Not from a completion callback, nor from
+ * inside a blocking call.
+ */
+void vscsi_blk_media_poll(void);
 int vscsi_blk_lock_medium(struct vscsi_lun *dev, bool lock);
 int vscsi_blk_eject(struct vscsi_lun *dev);        /* unlock, then open the tray */
 int vscsi_blk_load(struct vscsi_lun *dev);         /* close the tray */

@@ -23,6 +23,7 @@
 #define VSCSI_EROFS 30     /* write to a write-protected device */
 #define VSCSI_ERANGE 34    /* LBA range outside the device */
 #define VSCSI_ENOSYS 38    /* not supported by this device or build */
+#define VSCSI_EBADE 52     /* RESERVATION CONFLICT: another initiator holds a reservation */
 #define VSCSI_EPROTO 71    /* the device broke the virtio protocol */
 #define VSCSI_EOVERFLOW 75 /* data does not fit the caller's buffer */
 #define VSCSI_EOPNOTSUPP 95

@@ -6,10 +6,34 @@
  * OS fills one `struct vscsi_glue` in at start-up and passes it to
  * vscsi_probe_*().  Every function receives `ctx`, the OS's own pointer.
  *
- * Threading: the driver takes `lock_acquire` around each virtqueue and around
- * controller-wide state.  Locks may be NULL in a single-threaded host; then
- * the host must not call the driver from interrupt context while another
- * driver call is running (the test kernel polls or masks interrupts).
+ * Locking and interrupt context.  The driver creates its locks with
+ * lock_create: one per virtqueue (each request queue, the control queue,
+ * the event queue) and one per controller (its LUN table, and the block
+ * layer's per-device bookkeeping).  It takes them in thread context
+ * (submission, vscsi_poll, the blocking calls) AND in interrupt context:
+ * the handlers it registers with irq_attach drain the queues under the
+ * queue's lock and run the completion callbacks, and the block layer's
+ * callback takes the controller lock, which its submission path holds too.
+ * Hence the rule:
+ *
+ *   lock_acquire MUST mask, on the CPU that takes the lock, every interrupt
+ *   whose handler the driver attached, until the matching lock_release
+ *   (save the interrupt state, disable interrupts, then spin: Linux's
+ *   spin_lock_irqsave).  A plain spinlock deadlocks: the handler spins on a
+ *   lock held by the code it interrupted, on the same CPU, for ever.
+ *
+ * The rule holds unchanged with several CPUs (each queue's interrupt
+ * delivered to its own CPU): a handler on another CPU only waits until the
+ * holder releases the lock.  Locks are not recursive (the driver never
+ * takes a lock it holds); a thread may take a queue lock while it holds the
+ * controller lock, never the other way round, and the driver releases a
+ * queue's lock before it runs completion callbacks.  Callbacks that run in
+ * interrupt context must not block or call back into vscsi_poll.
+ *
+ * Locks may be NULL (no lock_create) only in a host that never runs the
+ * driver's interrupt handlers while another driver call is running on any
+ * CPU: a polling host (no irq_attach), or one CPU that masks interrupts
+ * around every driver call.  The test kernel's locks mask interrupts.
  *
  * Required: dma_alloc, dma_free, dma_map, clock_ns, delay_us, log, and the
  * register accessors of the transports the host uses (pio_* for legacy PCI,
@@ -97,12 +121,16 @@ struct vscsi_glue {
 	void (*delay_us)(void *ctx, uint32_t us);
 
 	/* --- concurrency (optional) ---------------------------------------- */
+	/* Spinlocks that mask interrupts while held (see "Locking and
+	 * interrupt context" above: a MUST for any host with irq_attach). */
 	void *(*lock_create)(void *ctx);
 	void (*lock_acquire)(void *ctx, void *lock);
 	void (*lock_release)(void *ctx, void *lock);
 	void (*lock_destroy)(void *ctx, void *lock);
 
 	/* --- interrupts (optional: without them the driver polls) --------- */
+	/* The handler runs in interrupt context and takes the driver's locks
+	 * (which must therefore mask this interrupt, see above). */
 	int (*irq_attach)(void *ctx, struct vscsi_irq_request *req);
 	void (*irq_detach)(void *ctx, struct vscsi_irq_request *req);
 

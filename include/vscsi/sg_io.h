@@ -31,6 +31,11 @@
 #define SG_INFO_OK_MASK 0x1
 #define SG_INFO_OK 0x0
 #define SG_INFO_CHECK 0x1
+/* vscsi's own bit, not Linux's: the device reported a residual larger than
+ * the buffer, so `resid` (then dxfer_len) is no count of what moved: the
+ * data may be anywhere in the buffer.  QEMU 7.2's scsi-hd does this for a
+ * READ into a buffer larger than the CDB's transfer length. */
+#define VSCSI_SG_INFO_RESID_UNKNOWN 0x100
 
 /* The ioctl number Linux uses, for hosts that offer an ioctl(). */
 #define SG_IO 0x2285

@@ -9,10 +9,12 @@
  *
  * Completion model: commands complete when the driver drains the used
  * rings, which happens in vscsi_poll() and, with interrupts, in the
- * virtio interrupt callback.  Blocking helpers (vscsi_exec* and the block
- * API) spin on vscsi_poll-style draining with a timeout themselves.
- * Events (hot-plug, capacity change) are only acted on from vscsi_poll(),
- * never from interrupt context: call it from an idle loop.
+ * virtio interrupt callback (interrupt context: see the locking rule in
+ * glue.h).  Blocking helpers (vscsi_exec* and the block API) spin on
+ * vscsi_poll-style draining with a timeout themselves.  Events (hot-plug,
+ * capacity change) and the deadlines of asynchronous commands are only
+ * acted on from vscsi_poll(), never from interrupt context: call it from
+ * an idle loop.
  */
 #ifndef VSCSI_VSCSI_H
 #define VSCSI_VSCSI_H
@@ -49,7 +51,11 @@ struct vscsi_opts {
 	uint32_t scan_max_lun;
 	unsigned seq_scan_luns;     /* LUNs 0..n-1 tried when REPORT LUNS fails; 0: 8 */
 	bool no_scan;               /* probe without scanning (call vscsi_rescan later) */
-	uint32_t cmd_timeout_ms;    /* blocking commands; 0: 30000 */
+	uint32_t cmd_timeout_ms;    /* every command (blocking or not) without its own
+				       timeout_ms; 0: 30000 */
+	uint32_t recovery_step_ms;  /* each rung of the timeout ladder: for the TMF's
+				       answer, then for the command to come back;
+				       0: 5000 */
 	int verbose;                /* 0 quiet, 1 one line per device, 2 every step */
 };
 
@@ -90,21 +96,41 @@ struct vscsi_ctrl_info {
 	const char *transport;     /* "pci-modern", "pci-legacy", "mmio-v1", "mmio-v2" */
 	enum vscsi_intr_mode intr; /* what was actually set up */
 	uint64_t offered_features, features;
-	/* device configuration, as read */
+	/* The device configuration exactly as read at bring-up (virtio 1.2
+	 * §5.6.4), before the driver wrote cdb_size/sense_size or replaced a
+	 * zero or absurd value. */
+	struct vscsi_virtio_scsi_config {
+		uint32_t num_queues, seg_max, max_sectors, cmd_per_lun, event_info_size;
+		uint32_t sense_size, cdb_size;
+		uint16_t max_channel, max_target;
+		uint32_t max_lun;
+	} config;
+	/* What the driver derived from it and uses: the same fields after the
+	 * corrections (seg_max 0 -> 1, max_sectors 0 -> 65535, cmd_per_lun
+	 * 0 -> 1, the sizes the device accepted) ... */
 	uint32_t num_queues, seg_max, max_sectors, cmd_per_lun, event_info_size;
 	uint32_t sense_size, cdb_size;
 	uint16_t max_channel, max_target;
 	uint32_t max_lun;
-	/* what the driver uses */
+	/* ... and the queues and per-command limits */
 	unsigned request_queues;   /* request queues in use (queues 2..) */
 	unsigned queue_size;       /* of the first request queue */
 	unsigned requests_per_queue;
 	unsigned max_segments;     /* data segments per command */
 	uint32_t max_transfer;     /* bytes per command */
-	bool dead;                 /* the device failed and could not be recovered */
+	bool dead;                 /* the device failed and could not be recovered:
+				      every command is refused with ENODEV */
+	unsigned in_flight;        /* commands on the request queues now: handed to the
+				      device and not completed yet */
 	/* counters */
 	uint64_t commands, errors; /* errors: failed commands, "no such target/LUN" excluded */
-	uint64_t timeouts, aborts, lun_resets, device_resets;
+	uint64_t timeouts;         /* commands past their deadline */
+	uint64_t aborts;           /* ABORT TASK / ABORT TASK SET / CLEAR TASK SET sent */
+	uint64_t lun_resets;       /* LOGICAL UNIT RESET sent */
+	uint64_t nexus_resets;     /* I_T NEXUS RESET sent */
+	uint64_t device_resets;    /* device resets (virtio 1.2 §2.4) started */
+	uint64_t event_repost_failures; /* event buffers that could not be posted at once
+					   (posted again from vscsi_poll) */
 	uint64_t events, events_missed, rescans;
 	uint64_t last_scan_ns;     /* duration of the last full scan */
 };
@@ -125,6 +151,7 @@ struct vscsi_designator {
 
 struct vscsi_lun_info {
 	char name[12];           /* "sda", "sr0"; "" for other device types */
+	char sg_name[12];        /* "sg0", "sg1" ...: every LUN, in scan order (Linux's sg) */
 	unsigned host, channel, target, lun;
 	uint8_t type;            /* peripheral device type (0 disk, 5 CD/DVD ...) */
 	uint8_t scsi_version;    /* INQUIRY byte 2 */
@@ -156,6 +183,8 @@ struct vscsi_lun_info {
 	bool unmap_supported;    /* LBPU: UNMAP command */
 	bool ws16_unmap;         /* LBPWS: WRITE SAME(16) with UNMAP */
 	uint32_t max_unmap_blocks, max_unmap_descriptors, unmap_granularity;
+	uint32_t unmap_alignment;    /* UNMAP GRANULARITY ALIGNMENT (B0h): granules */
+	bool unmap_alignment_valid;  /* start there; valid when UGAVALID is set */
 	uint64_t max_write_same_blocks;
 	uint16_t rotation_rate;  /* VPD B1h; 1 = non-rotating */
 	uint32_t queue_depth;    /* outstanding commands allowed (cmd_per_lun) */
@@ -163,6 +192,22 @@ struct vscsi_lun_info {
 
 /* The LUN's description (valid while the LUN is; updated by rescans). */
 const struct vscsi_lun_info *vscsi_lun_info(const struct vscsi_lun *lun);
+
+/*
+ * The persistent identifiers Linux's udev gives a disk or CD (systemd's
+ * scsi_id and 60-persistent-storage.rules), computed from the VPD pages
+ * the scan read.  `serial` receives ID_SERIAL, the name under
+ * /dev/disk/by-id without its "scsi-" ("35000c50015ea71ac" from an NAA
+ * designator, "0QEMU_QEMU_HARDDISK_drive0" from a vendor-specific one,
+ * "SQEMU_QEMU_HARDDISK_SER1" from the VPD 80h serial), "" when the LUN
+ * has none; `wwn` receives ID_WWN_WITH_EXTENSION ("0x5000c50015ea71ac",
+ * the by-id name without "wwn-"), "" unless the identifier chosen is an
+ * NAA designator.  Either buffer may be NULL; VSCSI_UDEV_ID_MAX bytes
+ * always suffice.
+ */
+#define VSCSI_UDEV_ID_MAX 192
+void vscsi_lun_udev_ids(const struct vscsi_lun_info *info, char *serial, size_t serial_cap,
+			char *wwn, size_t wwn_cap);
 struct vscsi_ctrl *vscsi_lun_ctrl(const struct vscsi_lun *lun);
 
 /* LUNs of all controllers in scan order, skipping gone ones: pass NULL to
@@ -170,7 +215,7 @@ struct vscsi_ctrl *vscsi_lun_ctrl(const struct vscsi_lun *lun);
 struct vscsi_lun *vscsi_lun_next(struct vscsi_lun *prev);
 /* LUNs of one controller. */
 struct vscsi_lun *vscsi_ctrl_lun_next(struct vscsi_ctrl *ctrl, struct vscsi_lun *prev);
-/* By name: "sda", "sr0", or "H:C:T:L" (decimal). NULL if none. */
+/* By name: "sda", "sr0", "sg3", or "H:C:T:L" (decimal). NULL if none. */
 struct vscsi_lun *vscsi_lun_find(const char *name);
 struct vscsi_lun *vscsi_lun_at(struct vscsi_ctrl *ctrl, unsigned target, unsigned lun);
 
@@ -223,7 +268,7 @@ struct vscsi_cmd {
 	uint8_t *sense;             /* NULL: not wanted */
 	uint32_t sense_cap;
 	uint16_t queue;             /* request queue index (0..), or VSCSI_QUEUE_ANY */
-	uint32_t timeout_ms;        /* blocking calls; 0: the controller default */
+	uint32_t timeout_ms;        /* deadline, blocking or not; 0: the controller default */
 	void (*done)(struct vscsi_cmd *cmd); /* async completion; may submit again */
 	void *arg;                  /* for the caller */
 
@@ -233,6 +278,10 @@ struct vscsi_cmd {
 	uint8_t status;             /* SAM status, valid when response == 0 */
 	uint32_t sense_len;         /* bytes copied to `sense` */
 	uint32_t resid;             /* data bytes not transferred (clamped) */
+	bool resid_invalid;         /* the device reported a residual larger than
+				       data_len: resid says data_len, but how much
+				       moved is unknown (QEMU 7.2's scsi-hd does
+				       this for a READ into a larger buffer) */
 	uint32_t data_len;          /* data bytes in the request */
 	uint64_t tag;               /* the unique id the command was sent with */
 	uint16_t queue_used;        /* request queue it went to (0..) */
@@ -252,7 +301,8 @@ struct vscsi_cmd {
  *   -VSCSI_ECANCELED    virtio ABORTED, status TASK ABORTED
  *   -VSCSI_ENXIO        virtio BAD_TARGET or INCORRECT_LUN
  *   -VSCSI_ECONNRESET   virtio RESET, or cancelled by a device reset
- *   -VSCSI_ETIMEDOUT    a blocking call gave up and aborted it
+ *   -VSCSI_ETIMEDOUT    past its deadline: the driver aborted it (or reset)
+ *   -VSCSI_ENODEV       the controller is dead (its device could not be reset)
  *   -VSCSI_EPROTO       the device answered something impossible
  */
 
@@ -262,8 +312,11 @@ struct vscsi_cmd {
 /*
  * Queue a command for (target, lun) and return at once; cmd->done runs on
  * completion (from vscsi_poll or the interrupt).  Errors returned here
- * (EINVAL, E2BIG, EFAULT, EAGAIN when no request slot is free, ENODEV)
- * mean nothing was sent and `done` will not run.
+ * (EINVAL, E2BIG, EFAULT, EAGAIN when no request slot is free, ENODEV: the
+ * controller is dead) mean nothing was sent and `done` will not run.  The
+ * command's deadline (timeout_ms, else the controller's cmd_timeout_ms) is
+ * watched by vscsi_poll: past it the driver climbs the same ladder as for
+ * a blocking call, from vscsi_poll, and `done` runs with -VSCSI_ETIMEDOUT.
  */
 int vscsi_submit(struct vscsi_ctrl *ctrl, unsigned target, unsigned lun,
 		 struct vscsi_cmd *cmd, unsigned flags);
@@ -279,9 +332,11 @@ void vscsi_kick(struct vscsi_ctrl *ctrl);
 /*
  * Send a command and wait for it (timeout: cmd->timeout_ms).  BUSY, TASK
  * SET FULL and virtio BUSY are retried with backoff unless NO_RETRY.  On
- * timeout the driver escalates: ABORT TASK, LOGICAL UNIT RESET, then a
- * device reset; the call returns only once the device no longer owns the
- * buffers.  Returns cmd->result.
+ * timeout the driver escalates: ABORT TASK, LOGICAL UNIT RESET, I_T NEXUS
+ * RESET, then a device reset (each step bounded by opts.recovery_step_ms);
+ * the call returns only once the device no longer owns the buffers, or,
+ * when the device cannot be reset, once it can no longer reach them (the
+ * controller is then dead: -VSCSI_ENODEV).  Returns cmd->result.
  */
 int vscsi_exec(struct vscsi_ctrl *ctrl, unsigned target, unsigned lun,
 	       struct vscsi_cmd *cmd, unsigned flags);

@@ -4,7 +4,9 @@
  * B0h/B1h/B2h, READ CAPACITY (10)/(16), MODE SENSE (6)/(10), REPORT LUNS,
  * sense data in both formats), plus what the virtio-scsi adapter decodes
  * of device-written bytes (the response header of virtio 1.2 §5.6.6.1 and
- * the LUN field of events), fed arbitrary bytes.  The device is not
+ * the LUN field of events), GET EVENT STATUS NOTIFICATION's media event
+ * (MMC-6 §6.6), and the udev identifiers computed from VPD 00h/80h/83h
+ * data, fed arbitrary bytes.  The device is not
  * trusted: whatever it sends, parsing must stay inside the buffers (ASan)
  * and produce bounded results.
  *
@@ -41,7 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(buf, data + 2, real);
 	struct vscsi_lun_info info;
 	memset(&info, 0, sizeof(info));
-	switch (which % 12) {
+	switch (which % 14) {
 	case 0: {
 		struct scsi_sense s;
 		char text[160];
@@ -129,6 +131,34 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 		}
 		break;
+	case 12: {
+		struct vs_media_event ev;
+		int r = vs_parse_media_event(buf, (uint32_t)real, &ev);
+		if (r != 0 && r != -VSCSI_ENOENT && r != -VSCSI_EIO)
+			abort();
+		if (r == 0 && ev.event > 15)
+			abort();
+		break;
+	}
+	case 13: {
+		/* The device's pages, split where the first byte says: VPD 00h,
+		 * then 83h; INQUIRY strings from the data too.  The names must
+		 * be terminated and hold only what udev allows (no blanks, no
+		 * '/'). */
+		size_t cut = real ? buf[0] % (real + 1) : 0;
+		vs_parse_inquiry(buf, (uint32_t)real, &info);
+		vs_parse_vpd_00(buf, (uint32_t)cut, &info);
+		vs_parse_vpd_80(buf + cut, (uint32_t)(real - cut), &info);
+		vs_parse_vpd_83(buf + cut, (uint32_t)(real - cut), &info);
+		char serial[VSCSI_UDEV_ID_MAX], wwn[VSCSI_UDEV_ID_MAX];
+		vscsi_lun_udev_ids(&info, serial, flag ? sizeof(serial) : 7, wwn,
+				   flag ? sizeof(wwn) : 5);
+		if (!memchr(serial, 0, sizeof(serial)) || !memchr(wwn, 0, sizeof(wwn)))
+			abort();
+		if (strchr(serial, ' ') || strchr(serial, '/') || strchr(wwn, '/'))
+			abort();
+		break;
+	}
 	}
 	check_strings(&info);
 	free(buf);

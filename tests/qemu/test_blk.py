@@ -8,9 +8,12 @@ after the power-off the host replays the same copies on its own copy of
 the data and compares the images byte for byte.  The same on a disk with
 4096-byte blocks and through a qcow2; writes to a read-only disk fail and
 leave it unchanged; bad input gives a clear error and the kernel runs on.
+The write cache (issue 9): FUA writes on dpofua=off/on disks and the
+power-off flush of write-cache=on disks, with QEMU's trace and block
+statistics as the oracle.
 
-Also home of the script helpers the other issue-#5 test files import
-(steps(), step()).
+Also home of the script helpers the other test files import (steps(),
+step(), qemu_commands() for QEMU's trace of the commands it parsed).
 """
 import hashlib
 import os
@@ -366,3 +369,94 @@ def test_device_files_follow_hotplug(make_vm, tmp_path, md5):
     out = wait_for("md5sum /dev/sdb", r"^[0-9a-f]{32}  /dev/sdb$")
     assert guest_md5s(out) == {"/dev/sdb": md5(c)}, vm.report()
     assert guest_md5s(vm.command("md5sum /dev/sda")) == {"/dev/sda": md5(a)}
+
+
+# --- the write cache (issue 9 item 7) -------------------------------------------
+
+def qemu_commands(trace_path):
+    """[(target, lun, opcode, lba or None)] in the order QEMU parsed the
+    commands, from its trace events scsi_req_parsed (+ scsi_req_parsed_lba,
+    which follows for commands that carry an LBA)."""
+    out = []
+    parsed = re.compile(r"scsi_req_parsed target (\d+) lun (\d+) tag \d+ command (\d+) ")
+    lba = re.compile(r"scsi_req_parsed_lba target (\d+) lun (\d+) tag \d+ command (\d+) lba (\d+)")
+    with open(trace_path, errors="replace") as f:
+        for line in f:
+            m = lba.search(line)
+            if m:
+                t, l, op, at = (int(x) for x in m.groups())
+                if out and out[-1][:3] == (t, l, op) and out[-1][3] is None:
+                    out[-1] = (t, l, op, at)
+                continue
+            m = parsed.search(line)
+            if m:
+                t, l, op = (int(x) for x in m.groups())
+                out.append((t, l, op, None))
+    return out
+
+
+WRITE10, SYNC10, SYNC16 = 0x2a, 0x35, 0x91
+
+
+def after_first_write(cmds, target):
+    """(opcode, lba) of `target`'s commands from its first WRITE(10) on."""
+    mine = [(op, at) for t, l, op, at in cmds if t == target]
+    first = next((i for i, (op, _) in enumerate(mine) if op == WRITE10), None)
+    assert first is not None, f"no WRITE(10) reached target {target}: {mine}"
+    return mine[first:]
+
+
+def flush_ops(vm):
+    """{qdev id: flush_operations} from QEMU's block statistics."""
+    return {s.get("qdev", "").split("/")[-1]: s["stats"]["flush_operations"]
+            for s in vm.qmp.cmd("query-blockstats")}
+
+
+def test_write_cache_fua_and_poweroff_flush(make_vm, tmp_path):
+    """SBC-4 §6.5.1: a disk whose MODE SENSE says DPOFUA=0 does not take
+    FUA.  `dd oflag=dsync` (FUA writes) to a dpofua=off disk must reach
+    QEMU as WRITEs each followed by a SYNCHRONIZE CACHE of the range; to a
+    dpofua=on disk as WRITEs with FUA (QEMU flushes for each: its flush
+    counter moves) and no SYNCHRONIZE CACHE; plain writes get neither.  At
+    power-off every disk whose write cache is on (write-cache=on: WCE) gets
+    one SYNCHRONIZE CACHE, the write-cache=off disk none.  The oracle is
+    QEMU's own view: its trace of the commands it parsed and its block
+    statistics over QMP (a SYNCHRONIZE CACHE and a FUA write each count
+    one flush there)."""
+    imgs = [disks.make_raw(tmp_path / f"{n}.img", 4 << 20, seed=f"wc-{n}") for n in "abc"]
+    trace = tmp_path / "trace.log"
+    devices = (controller("scsi0")
+               + hd("a", imgs[0], 0, extra=",id=hda,dpofua=off,write-cache=on")
+               + hd("b", imgs[1], 1, extra=",id=hdb,dpofua=on,write-cache=on")
+               + hd("c", imgs[2], 2, extra=",id=hdc,dpofua=off,write-cache=off"))
+    vm = make_vm("pc")
+    vm.start(None, devices, extra=["-trace", "scsi_req_parsed", "-trace", "scsi_req_parsed_lba",
+                                   "-D", str(trace)])
+    vm.expect_prompt()
+    before = flush_ops(vm)
+    for dev in ("sda", "sdb", "sdc"):
+        out = vm.command(f"dd if=/dev/zero of=/dev/{dev} bs=4096 count=2 seek=5 oflag=dsync")
+        assert dd_stats(out) == (2, 0, 2, 0, 8192), out
+    out = vm.command("dd if=/dev/zero of=/dev/sda bs=4096 count=1 seek=9")
+    assert dd_stats(out) == (1, 0, 1, 0, 4096), out
+    after = flush_ops(vm)
+    assert after["hda"] - before["hda"] == 2, (before, after)   # the two SYNCHRONIZE CACHEs
+    assert after["hdb"] - before["hdb"] == 2, (before, after)   # FUA, emulated by QEMU
+    assert after["hdc"] - before["hdc"] == 2, (before, after)   # SYNCHRONIZE CACHE (dpofua=off)
+    vm.send_line("poweroff")
+    assert vm.wait(30) == SUCCESS, vm.report()
+
+    cmds = qemu_commands(trace)
+    # dpofua=off: each FUA write (8 blocks at LBA 40, 48) then a SYNCHRONIZE
+    # CACHE from its LBA; the plain write at 72 alone; the power-off flush
+    # of the whole disk (LBA 0) last.
+    assert after_first_write(cmds, 0) == [(WRITE10, 40), (SYNC10, 40), (WRITE10, 48),
+                                          (SYNC10, 48), (WRITE10, 72), (SYNC10, 0)], cmds
+    # dpofua=on: no SYNCHRONIZE CACHE for the FUA writes; the power-off one.
+    assert after_first_write(cmds, 1) == [(WRITE10, 40), (WRITE10, 48), (SYNC10, 0)], cmds
+    # write-cache=off: dpofua=off, so the FUA writes are followed by a
+    # SYNCHRONIZE CACHE; nothing at power-off (WCE=0: nothing cached).
+    assert after_first_write(cmds, 2) == [(WRITE10, 40), (SYNC10, 40), (WRITE10, 48),
+                                          (SYNC10, 48)], cmds
+    for img in imgs:
+        assert disks.read_sectors(img, 40, 16) == bytes(16 * 512)

@@ -436,3 +436,22 @@ def test_enospc_stops_vm_and_cont_completes_write(make_vm, tmp_path):
     model[300 * SECTOR:301 * SECTOR] = src[:SECTOR]
     model[48 * 4096:52 * 4096] = src[4096:5 * 4096]
     assert_bytes(a, model, vm)
+
+
+@pytest.mark.parametrize("verbosity", ["", "vscsi.verbose=0 "])
+def test_bring_up_failure_says_why(make_vm, tmp_path, verbosity):
+    """A controller whose queues are too short for one command (QEMU's
+    smallest virtqueue_size, 3, gives split rings of 2 entries) fails to
+    come up; the boot output says which controller and why at the default
+    verbosity and at verbose=0, and script mode reports the failure."""
+    img = disks.make_raw(tmp_path / "d.img", 1 << 20, seed=5)
+    ctrl = qemurun.controller("scsi0", "pc")
+    ctrl[-1] += ",virtqueue_size=3"  # QEMU's spelling, with the underscore
+    devices = ctrl + qemurun.disk(img, target=0)
+    vm = make_vm("pc")
+    res = vm.run_script(verbosity + "echo after", devices, timeout=VM_TIMEOUT)
+    assert res.status == FAILURE, vm.report()
+    assert re.search(r"vscsi [0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.\d: request queue 2 takes "
+                     r"chains of at most 2 descriptors", res.text), vm.report()
+    assert re.search(r"probe failed", res.text), vm.report()
+    assert "after" in res.text, vm.report()

@@ -2,6 +2,7 @@
 addressing limits, VPD identifiers, 4096-byte blocks, unit attentions and
 task management functions against real in-flight commands."""
 import re
+import time
 
 import pytest
 
@@ -88,17 +89,139 @@ def test_300_disks_on_4_controllers(make_vm):
           re.search(r"brought up in (\d+) ms", text).group(1))
 
 
+def sd_name(i):
+    """Linux sd naming: a..z, aa..az, ba.. (index 0 is sda)."""
+    s = ""
+    i += 1
+    while i:
+        i, r = divmod(i - 1, 26)
+        s = chr(ord("a") + r) + s
+    return "sd" + s
+
+
+def test_every_disk_gets_a_node(make_vm, disk_image, md5):
+    """300 disks on 4 controllers (the old registry stopped at 62 block
+    nodes): the last one, /dev/sdkn, reads back the host's bytes, and so
+    does a disk hot-plugged after boot (/dev/sdko); every LUN also has its
+    generic node, the last being /dev/sg300."""
+    last = disk_image("last", 1 << 20, seed=300)
+    hot = disk_image("hot", 1 << 20, seed=301)
+    devices = []
+    for h in range(4):
+        devices += qemurun.controller(f"scsi{h}")
+        for t in range(75):
+            if (h, t) == (3, 74):
+                devices += qemurun.disk(last, target=t, bus=f"scsi{h}", node="last")
+            else:
+                devices += null_disk(f"n{h}-{t}", t, 0, bus=f"scsi{h}", size=1 << 20)
+    assert sd_name(299) == "sdkn" and sd_name(300) == "sdko"
+    vm = make_vm("pc", timeout=180)
+    vm.start("vscsi.verbose=0", devices)
+    vm.qmp
+    vm.expect_prompt(timeout=180)
+    out = vm.command("md5sum /dev/sdkn", timeout=60)
+    assert f"{md5(last)}  /dev/sdkn" in out, out + vm.report()
+
+    vm.qmp.cmd("blockdev-add", driver="raw", **{"node-name": "hot"},
+               file={"driver": "file", "filename": hot})
+    vm.qmp.cmd("device_add", driver="scsi-hd", id="hotdev", bus="scsi3.0",
+               **{"scsi-id": 75, "lun": 0, "drive": "hot"})
+    deadline = time.monotonic() + 30
+    while True:
+        out = vm.command("lsscsi -g", timeout=60)
+        if "[3:0:75:0]" in out or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert re.search(r"^\[3:0:75:0\]\s+disk\s+QEMU.*/dev/sdko\s+/dev/sg300\s*$", out, re.M), \
+        out[-2000:] + vm.report()
+    assert re.search(r"^\[3:0:74:0\]\s+disk\s+QEMU.*/dev/sdkn\s+/dev/sg299\s*$", out, re.M), out[-2000:]
+    out = vm.command("md5sum /dev/sdko", timeout=60)
+    assert f"{md5(hot)}  /dev/sdko" in out, out + vm.report()
+    vm.send_line("poweroff")
+    assert vm.wait() == SUCCESS, vm.report()
+
+
+def test_virtio_shows_config_and_derived_limits(make_vm):
+    """A device whose configuration says max_sectors 0 and cmd_per_lun 0:
+    `virtio` prints what the device said on the config line, and what the
+    driver uses instead (65535 sectors, one command per LUN) on the limits
+    line."""
+    ctrl = qemurun.controller("scsi0")
+    ctrl[-1] += ",max_sectors=0,cmd_per_lun=0"
+    vm = make_vm("pc")
+    status, text = vm.run_script("virtio", ctrl + null_disk("a", 0, 0))
+    assert status == SUCCESS, vm.report()
+    config = re.search(r"^  config: (.*)$", text, re.M)
+    limits = re.search(r"^  limits: (.*)$", text, re.M)
+    assert config and limits, vm.report()
+    assert " max_sectors=0 " in config.group(1) and " cmd_per_lun=0 " in config.group(1), \
+        config.group(0)
+    assert "max_sectors=65535" in limits.group(1), limits.group(0)
+    assert "cmd_per_lun=1" in limits.group(1), limits.group(0)
+
+
+def test_tmf_tag_must_fit_in_64_bits(make_vm):
+    """`tmf DEV abort TAG`: 2^64-1 is sent, 2^64 (decimal or hex) is refused
+    before anything reaches the device."""
+    vm = make_vm("pc")
+    status, text = vm.run_script(
+        "tmf sda abort 18446744073709551615; tmf sda abort 18446744073709551616; "
+        "tmf sda abort 0x10000000000000000; virtio",
+        qemurun.controller("scsi0") + null_disk("a", 0, 0))
+    assert "tmf: ABORT TASK -> OK (0)" in text, vm.report()
+    assert "tmf: invalid number '18446744073709551616'" in text, vm.report()
+    assert "tmf: invalid number '0x10000000000000000'" in text, vm.report()
+    assert len(re.findall(r"ABORT TASK to 0:0 \(tag", text)) == 1, vm.report()
+    assert status == qemurun.EXIT_FAILURE, vm.report()
+
+
+def udev_serial(prefix, vendor, model, ident):
+    """ID_SERIAL as systemd's scsi_id builds it for a vendor-specific VPD 83h
+    designator (prefix "0") or a VPD 80h serial (prefix "S"): the prefix,
+    INQUIRY's 8-byte vendor and 16-byte product fields as sent, the
+    identifier; then each run of blanks becomes one '_' (leading and
+    trailing ones dropped)."""
+    raw = prefix + vendor.ljust(8) + model.ljust(16) + ident
+    return "_".join(raw.split())
+
+
 def test_vpd_identifiers(make_vm):
+    """by-id gives the names udev gives on Linux (60-persistent-storage.rules:
+    scsi-$ID_SERIAL and wwn-$ID_WWN_WITH_EXTENSION, from scsi_id): the NAA
+    designator first; else QEMU's vendor-specific designator (the serial,
+    or the -drive id when there is no serial) behind vendor and product;
+    else the VPD 80h serial behind an S; nothing when the disk has none."""
     devices = (qemurun.controller("scsi0")
                + null_disk("a", 0, 0, serial="SER0", wwn="0x5000c50015ea71ac")
-               + null_disk("b", 1, 0, serial="OTHER-7"))
+               + null_disk("b", 1, 0, serial="OTHER-7")
+               + ["-drive", "if=none,id=plaindrive,driver=null-co,size=1048576",
+                  "-device", "scsi-hd,bus=scsi0.0,scsi-id=2,lun=0,drive=plaindrive"]
+               # device_id empty: QEMU then sends no VPD 83h designator at all
+               + qemurun.blockdev_null("d", size=16 << 20)
+               + ["-device", "scsi-hd,bus=scsi0.0,scsi-id=3,lun=0,drive=d,serial=NODEVID,device_id="]
+               + null_disk("e", 4, 0)
+               + ["-device", "scsi-cd,bus=scsi0.0,scsi-id=5,lun=0,serial=CD 42"])
     vm = make_vm("pc")
     status, text = vm.run_script("lsscsi -w; lsscsi -i; by-id", devices)
     assert status == SUCCESS, vm.report()
     assert re.search(r"^\[0:0:0:0\].*0x5000c50015ea71ac\s+/dev/sda", text, re.M), vm.report()
-    assert "35000c50015ea71ac" in text, vm.report()       # NAA designator, lsscsi -i style
-    assert "wwn-0x5000c50015ea71ac -> sda" in text, vm.report()
-    assert re.search(r"scsi-\S*OTHER-7\S* -> sdb", text), vm.report()
+    byid = text.split("vscsi> by-id", 1)[1]
+    links = dict(re.findall(r"^(\S+) -> (\S+)$", byid, re.M))
+    want = {
+        "scsi-35000c50015ea71ac": "sda",        # NAA beats the vendor-specific one
+        "wwn-0x5000c50015ea71ac": "sda",
+        "scsi-" + udev_serial("0", "QEMU", "QEMU HARDDISK", "OTHER-7"): "sdb",
+        "scsi-" + udev_serial("0", "QEMU", "QEMU HARDDISK", "plaindrive"): "sdc",
+        "scsi-" + udev_serial("S", "QEMU", "QEMU HARDDISK", "NODEVID"): "sdd",
+        "scsi-" + udev_serial("0", "QEMU", "QEMU CD-ROM", "CD 42"): "sr0",
+    }
+    assert links == want, vm.report()
+    assert "scsi-0QEMU_QEMU_HARDDISK_OTHER-7" in want      # the rule, spelled out once
+    # lsscsi -i shows the same identifier (udev's ID_SERIAL), "-" for sde.
+    lsscsi_i = text.split("vscsi> lsscsi -i", 1)[1].split("vscsi> ", 1)[0]
+    assert re.search(r"^\[0:0:0:0\].*/dev/sda\s+35000c50015ea71ac$", lsscsi_i, re.M), lsscsi_i
+    assert re.search(r"^\[0:0:3:0\].*/dev/sdd\s+SQEMU_QEMU_HARDDISK_NODEVID$", lsscsi_i, re.M), lsscsi_i
+    assert re.search(r"^\[0:0:4:0\].*/dev/sde\s+-$", lsscsi_i, re.M), lsscsi_i
 
 
 def test_4096_byte_blocks(make_vm):

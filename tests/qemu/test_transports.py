@@ -112,19 +112,71 @@ def test_transport(make_vm, disk_image, md5, case):
     assert vm.wait() == qemurun.EXIT_SUCCESS, vm.report()
 
 
+def host_lines(info):
+    """{host number: its `host<N>: ... transport=... intr=...` line}."""
+    return {int(m.group(1)): m.group(0)
+            for m in re.finditer(r"^host(\d+): .*$", info, re.M)}
+
+
+def qemu_view(vm, qdev):
+    """What QEMU says of the virtio-scsi device with id `qdev`: its PCI
+    device ID, and the feature names the guest accepted."""
+    ids = {}
+    for bus in vm.qmp.cmd("query-pci"):
+        for dev in bus["devices"]:
+            ids[dev.get("qdev_id")] = dev["id"]["device"]
+            for sub in (dev.get("pci_bridge") or {}).get("devices", []):
+                ids[sub.get("qdev_id")] = sub["id"]["device"]
+    paths = [d["path"] for d in vm.qmp.cmd("x-query-virtio") if d["name"] == "virtio-scsi"]
+    for path in paths:
+        # /machine/peripheral/<id>/virtio-backend
+        if f"/{qdev}/" in path:
+            st = vm.qmp.cmd("x-query-virtio-status", path=path)
+            gf = st["guest-features"]
+            names = {f.split(":")[0] for key in ("dev-features", "transports")
+                     for f in gf.get(key, [])}
+            return ids.get(qdev), names, st
+    raise AssertionError(f"QEMU has no virtio-scsi device {qdev}: {paths}")
+
+
 def test_two_controllers_of_different_transports(make_vm, disk_image, md5):
-    """A legacy-driven and a modern-only controller in one guest, both read."""
+    """One controller the driver can only drive through the legacy I/O BAR
+    (a transitional device with its modern interface turned off:
+    disable-modern=on, no vscsi.legacy, which would apply to every
+    controller) and one modern-only controller behind a PCIe root port, in
+    one guest: both read, the `virtio` command and QEMU itself (QMP) agree
+    on which transport each one uses."""
     a = disk_image("a", 1 << 20, seed=11)
     b = disk_image("b", 2 << 20, seed=12)
-    devices = (qemurun.controller("scsi0", "q35") + qemurun.disk(a, bus="scsi0")
+    devices = (qemurun.controller("scsi0", "q35", disable_modern="on")
+               + qemurun.disk(a, bus="scsi0")
                + qemurun.controller("scsi1", "q35", root_port=True)
                + qemurun.disk(b, bus="scsi1", node="nb"))
     vm = make_vm("q35")
     vm.start("", devices)
-    vm.expect_prompt()
+    boot = vm.expect_prompt()
+    assert "probe failed" not in boot, vm.report()
     out = vm.command("md5sum /dev/sda /dev/sdb")
     assert f"{md5(a)}  /dev/sda" in out and f"{md5(b)}  /dev/sdb" in out, vm.report()
-    info = vm.command("virtio")
-    assert "host0:" in info and "host1:" in info, vm.report()
+    hosts = host_lines(vm.command("virtio"))
+    assert set(hosts) == {0, 1}, vm.report()
+    legacy = [h for h, line in hosts.items() if "transport=pci-legacy" in line]
+    modern = [h for h, line in hosts.items() if "transport=pci-modern" in line]
+    assert len(legacy) == 1 and len(modern) == 1, vm.report()
+    # Which host is which: /dev/sda is on the legacy one (a, 1 MiB).
+    lsblk = vm.command("lsblk")
+    sda = re.search(r"^sda\s+(\d+):", lsblk, re.M)
+    assert sda and int(sda.group(1)) == legacy[0], vm.report()
+
+    # QEMU's view: scsi0 is the transitional ID 1af4:1004 driven without
+    # VIRTIO_F_VERSION_1 (the legacy interface), scsi1 is 1af4:1048 with it.
+    dev0, names0, raw0 = qemu_view(vm, "scsi0")
+    dev1, names1, raw1 = qemu_view(vm, "scsi1")
+    assert dev0 == 0x1004 and dev1 == 0x1048, (dev0, dev1)
+    assert "VIRTIO_F_VERSION_1" not in names0, raw0
+    assert "VIRTIO_F_VERSION_1" in names1, raw1
+    for raw in (raw0, raw1):
+        statuses = {s.split(":")[0] for s in raw["status"]["statuses"]}
+        assert "VIRTIO_CONFIG_S_DRIVER_OK" in statuses, raw
     vm.send_line("poweroff")
     assert vm.wait() == qemurun.EXIT_SUCCESS, vm.report()

@@ -4,7 +4,10 @@
  * response decoding (clamping of device-written lengths); then, against
  * the SCSI target model behind the simulated device: the configuration
  * writes of virtio 1.2 §5.6.4, task management and AN on the control queue
- * (virtio 1.2 §5.6.6.2), removal freeing everything, two controllers side by side.
+ * (virtio 1.2 §5.6.6.2), removal freeing everything, two controllers side by side;
+ * how many request queues (the device's count, the caller's wish, the
+ * fallback to one, freed with the sizes allocated); event buffers that
+ * could not be posted again are posted from vscsi_poll.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,10 +16,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include "support/runner.h"
 
 #include "blk/internal.h"
 #include "sim/scsi_target.h"
 #include "support/host_glue.h"
+#include "scsi/internal.h"
+#include "virtio/virtqueue.h"
 #include "virtio_scsi/internal.h"
 
 /* --- wire layout and addressing (pure) ------------------------------------ */
@@ -167,10 +173,12 @@ static void test_decode_response(void **state)
 	vs_decode_response(r, 96, 512, &cmd);
 	assert_int_equal(cmd.result, 0);
 	assert_int_equal(cmd.resid, 512);
+	assert_true(cmd.resid_invalid); /* ... and said to be no byte count */
 	assert_int_equal(cmd.sense_len, 0);
 	mk_resp(r, VSCSI_S_OK, 0, 0, 8);
 	vs_decode_response(r, 96, 512, &cmd);
 	assert_int_equal(cmd.resid, 8);
+	assert_false(cmd.resid_invalid);
 
 	/* CHECK CONDITION with an absurd sense_len: min(sense_size, buffer). */
 	mk_resp(r, VSCSI_S_OK, SCSI_STATUS_CHECK_CONDITION, 5000, 0);
@@ -331,7 +339,148 @@ static void test_two_controllers(void **state)
 	tear_down();
 }
 
-int main(void)
+/* --- request queues: how many (issue 9, item 14) ------------------------------------ */
+
+static unsigned request_queues(void)
+{
+	struct vscsi_ctrl_info ci;
+	vscsi_ctrl_get_info(ctrl, &ci);
+	return ci.request_queues;
+}
+
+/* One READ on each request queue in use. */
+static void read_on_every_queue(unsigned nq)
+{
+	uint8_t cdb[16], b[512];
+	for (unsigned q = 0; q < nq; q++) {
+		struct vscsi_sg sg = { b, 512 };
+		struct vscsi_cmd cmd;
+		memset(&cmd, 0, sizeof(cmd));
+		cmd.cdb = cdb;
+		cmd.cdb_len = (uint8_t)scsi_cdb_read10(cdb, 0, 1, false);
+		cmd.dir = VSCSI_DATA_FROM_DEVICE;
+		cmd.sg = &sg;
+		cmd.sg_count = 1;
+		cmd.queue = (uint16_t)q;
+		assert_int_equal(vscsi_exec(ctrl, 0, 0, &cmd, VSCSI_EXEC_RETRY_UA), 0);
+		assert_int_equal(cmd.queue_used, q);
+	}
+}
+
+/* num_queues says 4 but the device has only 2 + 2 virtqueues: the driver
+ * uses the 2 the device has (not one after a failed attempt with 4), and
+ * frees what it allocated with the sizes it allocated. */
+static void test_request_queues_clamped_to_device(void **state)
+{
+	(void)state;
+	size_t bytes = host_glue_live_bytes();
+	model_add_lun(0, 0, 0, 64, 512);
+	struct bring_up_opts fo = { .max_target = 0, .num_queues = 4, .sim_queues = 4 };
+	assert_int_equal(bring_up(&fo), 0);
+	assert_int_equal(request_queues(), 2);
+	assert_false(host_glue_log_contains("retrying with one"));
+	read_on_every_queue(2);
+	tear_down();
+	assert_int_equal(host_glue_live_bytes(), bytes);
+}
+
+/* What the caller asks for, bounded by what the device has. */
+static void test_request_queues_as_asked(void **state)
+{
+	(void)state;
+	model_add_lun(0, 0, 0, 64, 512);
+	struct bring_up_opts fo = { .max_target = 0, .num_queues = 4, .max_request_queues = 8 };
+	assert_int_equal(bring_up(&fo), 0);
+	assert_int_equal(request_queues(), 4);
+	read_on_every_queue(4);
+	tear_down();
+	model_add_lun(0, 0, 0, 64, 512);
+	fo.max_request_queues = 2;
+	assert_int_equal(bring_up(&fo), 0);
+	assert_int_equal(request_queues(), 2);
+	read_on_every_queue(2);
+	tear_down();
+}
+
+static void drop_queue_3(struct sim_dev *s)
+{
+	s->q[3].max_size = 0; /* counted by the device, but not there */
+}
+
+/* Several request queues cannot be set up: the driver falls back to one,
+ * and the array it allocated for four is freed as four (the host glue
+ * aborts on a size mismatch). */
+static void test_request_queues_fallback_frees_right_size(void **state)
+{
+	(void)state;
+	size_t bytes = host_glue_live_bytes();
+	model_add_lun(0, 0, 0, 64, 512);
+	struct bring_up_opts fo = { .max_target = 0, .num_queues = 4,
+				    .before_probe = drop_queue_3 };
+	assert_int_equal(bring_up(&fo), 0);
+	assert_int_equal(request_queues(), 1);
+	assert_true(host_glue_log_contains("retrying with one"));
+	read_on_every_queue(1);
+	tear_down();
+	assert_int_equal(host_glue_live_bytes(), bytes);
+}
+
+/* --- event buffers that cannot be posted again (issue 9, item 17) -------------------- */
+
+/* The event queue's ring refuses the next `refuse` additions, as a full
+ * or faulty ring would. */
+static unsigned refuse;
+static const struct vq_ring_ops *real_ring;
+static struct vq_ring_ops refusing_ring;
+
+static int refusing_add(struct virtqueue *vq, const struct vq_chain *c)
+{
+	if (refuse) {
+		refuse--;
+		return -VSCSI_ENOSPC;
+	}
+	return real_ring->add(vq, c);
+}
+
+static void test_event_repost_retried_from_poll(void **state)
+{
+	(void)state;
+	model_add_lun(0, 0, 0, 64, 512);
+	struct bring_up_opts fo = { .max_target = 0 };
+	assert_int_equal(bring_up(&fo), 0);
+	assert_int_equal(model.nev, 8);
+	struct virtqueue *evq = ctrl->adapter->evq.vq;
+	real_ring = evq->ring;
+	refusing_ring = *real_ring;
+	refusing_ring.add = refusing_add;
+	evq->ring = &refusing_ring;
+	refuse = 2; /* when it comes back, and the retry in the same poll */
+	host_glue_log_reset();
+	assert_true(model_fire_event(VIRTIO_SCSI_T_PARAM_CHANGE, 0, 0, 0x092a));
+	vscsi_poll(ctrl);
+	assert_int_equal(model.nev, 7); /* the event came, its buffer could not go back */
+	assert_true(host_glue_log_contains("cannot post event buffer"));
+	struct vscsi_ctrl_info ci;
+	vscsi_ctrl_get_info(ctrl, &ci);
+	assert_int_equal(ci.event_repost_failures, 1);
+	assert_int_equal(ci.events, 1);
+	/* The next poll posts it again: the queue is full again without a reset. */
+	vscsi_poll(ctrl);
+	assert_int_equal(model.nev, 8);
+	vscsi_ctrl_get_info(ctrl, &ci);
+	assert_int_equal(ci.device_resets, 0);
+	/* and it carries events again */
+	assert_true(model_fire_event(VIRTIO_SCSI_T_PARAM_CHANGE, 0, 0, 0x092a));
+	vscsi_poll(ctrl);
+	vscsi_ctrl_get_info(ctrl, &ci);
+	assert_int_equal(ci.events, 2);
+	assert_int_equal(model.nev, 8);
+	evq->ring = real_ring;
+	assert_int_equal(model.sim.driver_errors, 0);
+	tear_down();
+}
+
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_wire_layouts),
@@ -343,6 +492,10 @@ int main(void)
 		cmocka_unit_test(test_tmf),
 		cmocka_unit_test(test_remove_frees_everything),
 		cmocka_unit_test(test_two_controllers),
+		cmocka_unit_test(test_request_queues_clamped_to_device),
+		cmocka_unit_test(test_request_queues_as_asked),
+		cmocka_unit_test(test_request_queues_fallback_frees_right_size),
+		cmocka_unit_test(test_event_repost_retried_from_poll),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return vs_run_tests(tests, argc, argv);
 }

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include "support/runner.h"
 
 #include "blk/internal.h"
 #include "sim/scsi_target.h"
@@ -98,11 +99,11 @@ static void test_write_protect_and_errors(void **state)
 	tear_down();
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_busy_retried),
 		cmocka_unit_test(test_write_protect_and_errors),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return vs_run_tests(tests, argc, argv);
 }

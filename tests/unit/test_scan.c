@@ -3,7 +3,8 @@
  * acting on events (drv/scsi/events.c), against the SCSI target model:
  * bring-up and the first scan (names, INQUIRY and VPD data, capacity,
  * limits), the sequential scan when REPORT LUNS is refused, hot-plug,
- * unplug, capacity change and EVENTS_MISSED (virtio 1.2 §5.6.6.3).
+ * unplug, capacity change and EVENTS_MISSED (virtio 1.2 §5.6.6.3); a rescan
+ * that meets a transient failure keeps the LUNs it knows.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include "support/runner.h"
 
 #include "blk/internal.h"
 #include "sim/scsi_target.h"
@@ -175,12 +177,77 @@ static void test_events_hotplug(void **state)
 	tear_down();
 }
 
-int main(void)
+static bool present(const char *name)
+{
+	struct vscsi_lun *l = vscsi_lun_find(name);
+	return l && !vscsi_lun_info(l)->gone;
+}
+
+/* An EVENTS_MISSED rescan during which REPORT LUNS fails transiently
+ * (BUSY, RESET, a transport failure, a timeout) keeps the known LUNs of
+ * the target, LUN 300 included, and they stay reachable; only definite
+ * answers remove LUNs: a good REPORT LUNS list without it, or BAD_TARGET. */
+static void test_rescan_keeps_luns_on_transient_failure(void **state)
+{
+	(void)state;
+	model_add_lun(0, 0, 0, 64, 512);
+	model_add_lun(0, 300, 0, 64, 512);
+	model_add_lun(0, 3, 0, 64, 512);
+	struct bring_up_opts fo = { .max_target = 0, .cmd_timeout_ms = 100 };
+	assert_int_equal(bring_up(&fo), 0);
+	assert_true(present("0:0:0:300"));
+	uint8_t b[512];
+	const uint8_t transient[] = { VSCSI_S_BUSY, VSCSI_S_RESET, VSCSI_S_TRANSPORT_FAILURE,
+				      VSCSI_S_TARGET_FAILURE };
+	for (unsigned i = 0; i <= sizeof(transient); i++) {
+		host_glue_log_reset();
+		if (i < sizeof(transient))
+			model.report_luns_response = transient[i];
+		else
+			model.hold_report_luns = true; /* times out */
+		unsigned before = model.report_luns;
+		assert_true(model_fire_event(VIRTIO_SCSI_T_EVENTS_MISSED, 0, 0, 0));
+		vscsi_poll(ctrl);
+		assert_true(model.report_luns > before);
+		assert_true(present("0:0:0:300"));
+		assert_true(present("0:0:0:3"));
+		assert_true(present("0:0:0:0"));
+		assert_true(host_glue_log_contains("keeping"));
+		model.report_luns_response = 0;
+		model.hold_report_luns = false;
+		assert_int_equal(vscsi_blk_read(vscsi_lun_find("0:0:0:300"), 0, 1, b), 0);
+	}
+	/* REPORT LUNS refused (ILLEGAL REQUEST): the sequential probe of LUNs
+	 * 0..7 answers for those only: LUN 3 is gone, LUN 300 is beyond it. */
+	model_find_lun(0, 3)->present = false;
+	model.no_report_luns = true;
+	assert_true(model_fire_event(VIRTIO_SCSI_T_EVENTS_MISSED, 0, 0, 0));
+	vscsi_poll(ctrl);
+	assert_false(present("0:0:0:3"));
+	assert_true(present("0:0:0:300"));
+	model.no_report_luns = false;
+	/* A good list without LUN 300: it is gone. */
+	model_find_lun(0, 300)->present = false;
+	assert_true(model_fire_event(VIRTIO_SCSI_T_EVENTS_MISSED, 0, 0, 0));
+	vscsi_poll(ctrl);
+	assert_false(present("0:0:0:300"));
+	assert_true(present("0:0:0:0"));
+	/* BAD_TARGET: the whole target is gone. */
+	model_find_lun(0, 0)->present = false;
+	assert_true(model_fire_event(VIRTIO_SCSI_T_EVENTS_MISSED, 0, 0, 0));
+	vscsi_poll(ctrl);
+	assert_false(present("0:0:0:0"));
+	assert_int_equal(model.sim.driver_errors, 0);
+	tear_down();
+}
+
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bring_up_and_scan),
 		cmocka_unit_test(test_report_luns_refused_sequential),
 		cmocka_unit_test(test_events_hotplug),
+		cmocka_unit_test(test_rescan_keeps_luns_on_transient_failure),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return vs_run_tests(tests, argc, argv);
 }

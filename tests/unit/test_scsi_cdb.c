@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include "support/runner.h"
 
 #include "scsi/internal.h"
 
@@ -94,11 +95,11 @@ static void test_cdb_builders(void **state)
 	assert_string_equal(scsi_opcode_name(0x28), "READ(10)");
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cdb_rw_choice),
 		cmocka_unit_test(test_cdb_builders),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return vs_run_tests(tests, argc, argv);
 }

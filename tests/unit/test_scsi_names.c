@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include "support/runner.h"
 
 #include "scsi/internal.h"
 
@@ -54,11 +55,11 @@ static void test_disk_names(void **state)
 	assert_string_equal(n, "sdaaa");
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_asc_texts),
 		cmocka_unit_test(test_disk_names),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return vs_run_tests(tests, argc, argv);
 }

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include "support/runner.h"
 
 #include "scsi/internal.h"
 #include "virtio_scsi/internal.h"
@@ -304,7 +305,7 @@ static void test_parsers_random_input(void **state)
 	}
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_report_luns_parse),
@@ -314,5 +315,5 @@ int main(void)
 		cmocka_unit_test(test_vpd_parsing),
 		cmocka_unit_test(test_parsers_random_input),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return vs_run_tests(tests, argc, argv);
 }

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include "support/runner.h"
 
 #include "blk/internal.h"
 #include "sim/scsi_target.h"
@@ -226,7 +227,7 @@ static void test_sg_filter_list(void **state)
 	tear_down();
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_filter_default),
@@ -234,5 +235,5 @@ int main(void)
 		cmocka_unit_test(test_sg_io),
 		cmocka_unit_test(test_sg_filter_list),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return vs_run_tests(tests, argc, argv);
 }

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include "support/runner.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -410,6 +411,52 @@ static void test_reset_that_never_completes(void **state)
 	assert_int_equal(n, 1);
 }
 
+/* virtio_close on a device whose reset never completes: the rings (and
+ * indirect tables) stay allocated, because the device may still write
+ * them; DMA is stopped; the failure is reported, not ignored. */
+static void test_close_keeps_rings_when_reset_fails(void **state)
+{
+	(void)state;
+	sim_init(&sim, 2, 16, IND, false);
+	start_with_callbacks(2, NULL);
+	uint64_t rings[6];
+	for (unsigned i = 0; i < 2; i++) {
+		rings[3 * i] = sim.q[i].desc;
+		rings[3 * i + 1] = sim.q[i].driver;
+		rings[3 * i + 2] = sim.q[i].device;
+	}
+	sim.reset_stuck = true;
+	assert_int_equal(virtio_close(dev), -VSCSI_ETIMEDOUT);
+	dev = NULL;
+	for (unsigned i = 0; i < 6; i++)
+		assert_true(host_glue_dma_live(rings[i]));
+	assert_true(sim.dma_stopped);
+	/* Kept: each queue's ring memory and its indirect tables. */
+	assert_int_equal(host_glue_live_allocs() - allocs_before, 4);
+	allocs_before += 4; /* the teardown's leak check */
+	/* The device writes late: blocked. */
+	sim_push_used_raw(&sim, 0, 0, 16, 1);
+	assert_true(sim.dma_blocked > 0);
+}
+
+/* A transport that cannot stop DMA (virtio-mmio): the rings are kept
+ * all the same. */
+static void test_close_stuck_without_dma_switch(void **state)
+{
+	(void)state;
+	sim_init(&sim, 1, 16, 0, false);
+	start_with_callbacks(1, NULL);
+	uint64_t ring = sim.q[0].desc;
+	sim.reset_stuck = true;
+	sim.no_stop_dma = true;
+	assert_int_equal(virtio_close(dev), -VSCSI_ETIMEDOUT);
+	dev = NULL;
+	assert_true(host_glue_dma_live(ring));
+	assert_false(sim.dma_stopped);
+	assert_int_equal(sim.stop_dma_calls, 1);
+	allocs_before += 1;
+}
+
 static void test_poll_runs_only_queues_with_work(void **state)
 {
 	(void)state;
@@ -578,7 +625,7 @@ static void test_msix_survives_reinit(void **state)
 	assert_int_equal(sim.driver_errors, 0);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_init_sequence_and_features),
@@ -597,6 +644,8 @@ int main(void)
 		T(test_config_generation),
 		T(test_needs_reset_and_recovery),
 		T(test_reset_that_never_completes),
+		T(test_close_keeps_rings_when_reset_fails),
+		T(test_close_stuck_without_dma_switch),
 		T(test_poll_runs_only_queues_with_work),
 		T(test_close_untouched_device),
 		T(test_msix_one_vector_per_queue),
@@ -607,5 +656,5 @@ int main(void)
 		T(test_explicit_poll_and_intx),
 		T(test_msix_survives_reinit),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return vs_run_tests(tests, argc, argv);
 }

@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include "support/runner.h"
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -497,7 +498,7 @@ static void test_prefer_legacy_on_modern_only_device(void **state)
 	assert_int_equal(virtio_transport(dev), VIRTIO_TRANSPORT_PCI_MODERN);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_capability_walk),
@@ -510,5 +511,5 @@ int main(void)
 		T(test_transitional_without_caps_uses_legacy),
 		T(test_prefer_legacy_on_modern_only_device),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return vs_run_tests(tests, argc, argv);
 }

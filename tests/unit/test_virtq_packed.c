@@ -5,6 +5,7 @@
  */
 #define RING_BITS VIRTIO_BIT(VIRTIO_F_RING_PACKED)
 #include "sim/virtq_cases.h"
+#include "support/runner.h"
 
 #define PACKED_EVENT_ENABLE 0
 #define PACKED_EVENT_DISABLE 1
@@ -103,7 +104,7 @@ static void test_chain_not_visible_until_kick(void **state)
 	fx_down();
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		COMMON_VIRTQ_TESTS,
@@ -114,5 +115,5 @@ int main(void)
 		cmocka_unit_test(test_device_event_garbage_means_notify),
 		cmocka_unit_test(test_chain_not_visible_until_kick),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return vs_run_tests(tests, argc, argv);
 }

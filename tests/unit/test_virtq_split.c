@@ -5,6 +5,7 @@
  */
 #define RING_BITS 0
 #include "sim/virtq_cases.h"
+#include "support/runner.h"
 
 /* --- kick suppression ------------------------------------------------------ */
 
@@ -149,7 +150,7 @@ static void test_ring_memory_layout(void **state)
 	fx_down();
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		COMMON_VIRTQ_TESTS,
@@ -161,5 +162,5 @@ int main(void)
 		cmocka_unit_test(test_legacy_len_clamped),
 		cmocka_unit_test(test_ring_memory_layout),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return vs_run_tests(tests, argc, argv);
 }

@@ -65,6 +65,8 @@ struct result {
 	uint8_t sense[18];
 	uint32_t sense_len;
 	uint32_t din;            /* data-in bytes produced */
+	bool short_out;          /* a data-out command took fewer bytes than sent */
+	uint32_t dout_taken;     /* then: how many */
 };
 
 static void check_condition(struct result *r, uint8_t key, uint8_t asc, uint8_t ascq)
@@ -140,12 +142,17 @@ static void target_inquiry(struct sim_lun *L, unsigned l, const uint8_t *cdb, ui
 		break;
 	case 0xb0:
 		vs_put_be32(d + 8, 64); /* max transfer: 64 blocks */
-		vs_put_be32(d + 20, 1024);
-		vs_put_be32(d + 24, 255);
+		vs_put_be32(d + 20, L->lbp_set ? L->max_unmap_blocks : 1024);
+		vs_put_be32(d + 24, L->lbp_set ? L->max_unmap_desc : 255);
+		if (L->lbp_set) {
+			vs_put_be32(d + 28, L->unmap_gran);
+			vs_put_be32(d + 32, (L->ugavalid ? 0x80000000u : 0) | L->unmap_align);
+			vs_put_be64(d + 36, L->max_ws_blocks);
+		}
 		n = 64;
 		break;
 	case 0xb2:
-		d[5] = 0xc0;
+		d[5] = L->lbp_set ? (uint8_t)((L->lbpu ? 0x80 : 0) | (L->lbpws ? 0x40 : 0)) : 0xc0;
 		n = 8;
 		break;
 	default:
@@ -187,6 +194,13 @@ static void target_report_luns(unsigned t, const uint8_t *cdb, uint32_t cap, str
 	r->din = put_data(d, 8 + 8 * n, alloc, cap);
 }
 
+static void log_io(const struct sim_lun *L, uint8_t op, bool fua, uint64_t lba, uint32_t blocks)
+{
+	if (model.nio >= MODEL_MAX_IO)
+		return;
+	model.io[model.nio++] = (struct sim_io){ L->target, L->lun, op, fua, lba, blocks };
+}
+
 static void target_rw(struct sim_lun *L, const uint8_t *cdb, const uint8_t *dout, uint32_t dout_len,
 		      uint32_t cap, struct result *r)
 {
@@ -217,13 +231,27 @@ static void target_rw(struct sim_lun *L, const uint8_t *cdb, const uint8_t *dout
 	}
 	if (len > model.max_xfer)
 		model.max_xfer = (uint32_t)len;
+	log_io(L, cdb[0], write && (cdb[1] & 0x08), lba, n);
+	uint64_t moved = len;
+	if (model.short_next && moved > model.short_bytes) {
+		/* Short-transfer mode: GOOD status, fewer bytes moved, the
+		 * residual (and for data-in the used length) says how many. */
+		if (model.short_next != ~0u)
+			model.short_next--;
+		model.shorted++;
+		moved = model.short_bytes;
+	}
 	if (write) {
 		model.writes++;
-		memcpy(L->data + lba * L->bs, dout, len);
+		memcpy(L->data + lba * L->bs, dout, moved);
+		if (moved < len) {
+			r->short_out = true;
+			r->dout_taken = (uint32_t)moved;
+		}
 	} else {
 		model.reads++;
-		memcpy(data_in, L->data + lba * L->bs, len);
-		r->din = (uint32_t)len;
+		memcpy(data_in, L->data + lba * L->bs, moved);
+		r->din = (uint32_t)moved;
 	}
 }
 
@@ -287,25 +315,93 @@ static void target_exec(unsigned t, unsigned l, const uint8_t *cdb, const uint8_
 		}
 		target_rw(L, cdb, dout, dout_len, cap, r);
 		return;
-	case SCSI_MODE_SENSE_6:
-		d[0] = 3;
-		d[2] = L->wp ? 0x80 : 0;
-		r->din = put_data(d, 4, cdb[4], cap);
+	case SCSI_MODE_SENSE_6: {
+		/* The mode parameter header (SPC-4), then the caching page (SBC-4)
+		 * when page 08h or all pages (3Fh) were asked for. */
+		d[2] = (uint8_t)((L->wp ? 0x80 : 0) | (L->dpofua ? 0x10 : 0));
+		uint32_t len = 4;
+		uint8_t page = cdb[2] & 0x3f;
+		if (L->type == 0 && (page == 0x08 || page == 0x3f)) {
+			d[4] = 0x08;
+			d[5] = 0x12;
+			d[6] = L->wce ? 0x04 : 0;
+			len += 20;
+		}
+		d[0] = (uint8_t)(len - 1);
+		r->din = put_data(d, len, cdb[4], cap);
 		return;
+	}
 	case SCSI_SYNCHRONIZE_CACHE_10:
+	case SCSI_SYNCHRONIZE_CACHE_16:
+		model.syncs++;
+		if (model.sync_error) {
+			check_condition(r, 3, 0x0c, 0);
+			return;
+		}
+		if (cdb[0] == SCSI_SYNCHRONIZE_CACHE_10)
+			log_io(L, cdb[0], false, vs_be32(cdb + 2), vs_be16(cdb + 7));
+		else
+			log_io(L, cdb[0], false, vs_be64(cdb + 2), vs_be32(cdb + 10));
 		return;
 	case SCSI_UNMAP: {
-		if (dout_len < 24) {
+		/* SBC-4 UNMAP: a parameter list header, then 16-byte block
+		 * descriptors; every descriptor within the device's limits. */
+		model.unmaps++;
+		if (dout_len < 8 || vs_be16(dout) + 2u > dout_len ||
+		    vs_be16(dout + 2) % 16 || 8u + vs_be16(dout + 2) > dout_len) {
 			check_condition(r, 5, 0x1a, 0);
 			return;
 		}
-		uint64_t lba = vs_be64(dout + 8);
-		uint32_t n = vs_be32(dout + 16);
+		unsigned nd = vs_be16(dout + 2) / 16;
+		uint32_t max_desc = L->lbp_set ? L->max_unmap_desc : 255;
+		uint32_t max_blocks = L->lbp_set ? L->max_unmap_blocks : 1024;
+		if (nd > max_desc || (L->lbp_set && !L->lbpu)) {
+			check_condition(r, 5, 0x24, 0);
+			return;
+		}
+		uint64_t total = 0;
+		for (unsigned i = 0; i < nd; i++) {
+			uint64_t lba = vs_be64(dout + 8 + 16 * i);
+			uint32_t n = vs_be32(dout + 16 + 16 * i);
+			total += n;
+			if (lba + n > L->blocks) {
+				check_condition(r, 5, 0x21, 0);
+				return;
+			}
+		}
+		if (total > max_blocks) {
+			check_condition(r, 5, 0x24, 0);
+			return;
+		}
+		for (unsigned i = 0; i < nd; i++) {
+			uint64_t lba = vs_be64(dout + 8 + 16 * i);
+			uint32_t n = vs_be32(dout + 16 + 16 * i);
+			log_io(L, SCSI_UNMAP, false, lba, n);
+			memset(L->data + lba * L->bs, 0, (size_t)n * L->bs);
+		}
+		return;
+	}
+	case SCSI_WRITE_SAME_16: {
+		/* SBC-4 WRITE SAME (16): one block of data-out written over the range;
+		 * with UNMAP (byte 1 bit 3) the range may be deallocated, which
+		 * this model does when the block is all zeroes. */
+		model.write_sames++;
+		uint64_t lba = vs_be64(cdb + 2);
+		uint32_t n = vs_be32(cdb + 10);
+		bool unmap = cdb[1] & 0x08;
+		uint64_t max = L->lbp_set ? L->max_ws_blocks : 0;
+		if (dout_len != L->bs || !n || (max && n > max) ||
+		    (unmap && L->lbp_set && !L->lbpws)) {
+			check_condition(r, 5, 0x24, 0);
+			return;
+		}
 		if (lba + n > L->blocks) {
 			check_condition(r, 5, 0x21, 0);
 			return;
 		}
-		memset(L->data + lba * L->bs, 0, (size_t)n * L->bs);
+		log_io(L, cdb[0], unmap, lba, n);
+		for (uint64_t b = 0; b < n; b++)
+			memcpy(L->data + (lba + b) * L->bs, dout, L->bs);
 		return;
 	}
 	case SCSI_START_STOP_UNIT:
@@ -338,7 +434,9 @@ static void tag_del(uint64_t tag)
 		}
 }
 
-/* Write the response header (+ data-in) into the chain and complete it. */
+/* Write the response header (+ data-in) into the chain and complete it.
+ * The residual (virtio 1.2 §5.6.6.1) is the data-in room not filled, or
+ * for a data-out command the bytes not taken. */
 static void respond(unsigned q, const struct sim_chain *c, const struct result *r,
 		    uint32_t din_cap)
 {
@@ -353,7 +451,8 @@ static void respond(unsigned q, const struct sim_chain *c, const struct result *
 	}
 	uint32_t din = r->response == 0 ? r->din : 0;
 	if (r->response == 0 && r->status == 0)
-		vs_put_le32(h->residual, din_cap - din);
+		vs_put_le32(h->residual, r->short_out ? c->out_bytes - 51 - r->dout_taken
+						      : din_cap - din);
 	memcpy(buf + 108, data_in, din);
 	uint32_t len = sim_write_in(c, buf, 108 + din);
 	sim_complete(notified, q, c->id, len);
@@ -394,7 +493,16 @@ static void do_request(unsigned q, struct sim_chain *c)
 		respond(q, c, &r, din_cap);
 		return;
 	}
-	if (model.hold_reads && (cdb[0] == SCSI_READ_10 || cdb[0] == SCSI_READ_16)) {
+	if (model.report_luns_response && cdb[0] == SCSI_REPORT_LUNS) {
+		model.report_luns++;
+		r.response = model.report_luns_response;
+		respond(q, c, &r, din_cap);
+		return;
+	}
+	if ((model.hold_reads && (cdb[0] == SCSI_READ_10 || cdb[0] == SCSI_READ_16)) ||
+	    (model.hold_report_luns && cdb[0] == SCSI_REPORT_LUNS)) {
+		if (cdb[0] == SCSI_REPORT_LUNS)
+			model.report_luns++;
 		for (unsigned i = 0; i < MODEL_MAX_HELD; i++) {
 			if (model.held[i].used)
 				continue;
@@ -432,6 +540,47 @@ static void release_held(unsigned i, uint8_t response)
 	hd->used = false;
 }
 
+unsigned model_complete_held(uint8_t fill)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < MODEL_MAX_HELD; i++) {
+		struct sim_held *hd = &model.held[i];
+		if (!hd->used)
+			continue;
+		struct result r;
+		memset(&r, 0, sizeof(r));
+		uint32_t cap = hd->chain->in_bytes - 108;
+		if (cap > sizeof(data_in))
+			cap = sizeof(data_in);
+		memset(data_in, fill, cap);
+		r.din = cap;
+		tag_del(hd->tag);
+		struct sim_dev *was = notified;
+		notified = hd->sim;
+		respond(hd->q, hd->chain, &r, hd->chain->in_bytes - 108);
+		notified = was;
+		free(hd->chain);
+		hd->chain = NULL;
+		hd->used = false;
+		n++;
+	}
+	return n;
+}
+
+void model_forget_held(void)
+{
+	for (unsigned i = 0; i < MODEL_MAX_HELD; i++) {
+		free(model.held_ctl[i]);
+		model.held_ctl[i] = NULL;
+		if (!model.held[i].used)
+			continue;
+		tag_del(model.held[i].tag);
+		free(model.held[i].chain);
+		model.held[i].chain = NULL;
+		model.held[i].used = false;
+	}
+}
+
 static void do_control(struct sim_chain *c)
 {
 	uint8_t out[64], in[8];
@@ -449,6 +598,20 @@ static void do_control(struct sim_chain *c)
 		model.last_tmf_tag = tag;
 		if (sub < 8)
 			model.tmf_count[sub]++;
+		if (model.n_tmf_order < sizeof(model.tmf_order))
+			model.tmf_order[model.n_tmf_order++] = (uint8_t)sub;
+		if (sub < 32 && (model.tmf_no_answer & (1u << sub))) {
+			for (unsigned i = 0; i < MODEL_MAX_HELD; i++) {
+				if (model.held_ctl[i])
+					continue;
+				model.held_ctl[i] = malloc(sizeof(*c));
+				memcpy(model.held_ctl[i], c, sizeof(*c));
+				model.tmfs_unanswered++;
+				return;
+			}
+			fprintf(stderr, "scsi_target: more than %d unanswered TMFs\n", MODEL_MAX_HELD);
+			abort();
+		}
 		in[0] = VSCSI_S_OK;
 		if (!target_exists(t))
 			in[0] = VSCSI_S_BAD_TARGET;
@@ -467,6 +630,11 @@ static void do_control(struct sim_chain *c)
 				L->ua_ascq = 0;
 			} else
 				in[0] = VSCSI_S_INCORRECT_LUN;
+		} else if (sub == VSCSI_TMF_I_T_NEXUS_RESET) {
+			/* SAM-5 §7.6: every task of the I_T nexus ends, on every LUN. */
+			for (unsigned i = 0; i < MODEL_MAX_HELD && !model.ignore_nexus_reset; i++)
+				if (model.held[i].used && model.held[i].target == t)
+					release_held(i, VSCSI_S_RESET);
 		} else if (sub == VSCSI_TMF_QUERY_TASK_SET) {
 			for (unsigned i = 0; i < MODEL_MAX_HELD; i++)
 				if (model.held[i].used)
@@ -484,6 +652,17 @@ static void do_control(struct sim_chain *c)
 		sim_write_in(c, in, 5);
 		sim_complete(notified, 0, c->id, 5);
 	}
+}
+
+/* The device was reset: it forgets what it held (commands, TMFs, posted
+ * event buffers), as a real one does. */
+static void model_on_reset(struct sim_dev *s, void *arg)
+{
+	(void)s;
+	(void)arg;
+	model_forget_held();
+	model.n_outstanding = 0;
+	model.nev = 0;
 }
 
 void model_on_notify(struct sim_dev *s, unsigned q, void *arg)
@@ -538,21 +717,34 @@ static void model_reset(void)
 {
 	for (unsigned i = 0; i < MODEL_MAX_LUNS; i++)
 		free(model.lun[i].data);
-	for (unsigned i = 0; i < MODEL_MAX_HELD; i++)
+	for (unsigned i = 0; i < MODEL_MAX_HELD; i++) {
 		free(model.held[i].chain);
+		free(model.held_ctl[i]);
+	}
 	memset(&model, 0, sizeof(model));
+}
+
+/* The device's line interrupt: the first (only) request attached. */
+static void raise_line(struct sim_dev *s, unsigned q, void *arg)
+{
+	(void)s;
+	(void)q;
+	(void)arg;
+	host_glue_irq_raise(0);
 }
 
 int bring_up(const struct bring_up_opts *fo)
 {
 	host_glue_init(&glue);
 	unsigned nrq = fo && fo->nrq ? fo->nrq : 1;
+	uint32_t num_queues = fo && fo->num_queues ? fo->num_queues : nrq;
+	unsigned nvq = fo && fo->sim_queues ? fo->sim_queues : 2 + num_queues;
 	model.nrq = nrq;
-	sim_init(&model.sim, 2 + nrq, 64,
+	sim_init(&model.sim, nvq, 64,
 		 VIRTIO_BIT(VIRTIO_SCSI_F_HOTPLUG) | VIRTIO_BIT(VIRTIO_SCSI_F_CHANGE) |
 			 VIRTIO_BIT(VIRTIO_F_INDIRECT_DESC),
 		 false);
-	cfg32(VS_CFG_OFF(num_queues), nrq);
+	cfg32(VS_CFG_OFF(num_queues), num_queues);
 	cfg32(VS_CFG_OFF(seg_max), fo && fo->seg_max ? fo->seg_max : 62);
 	cfg32(VS_CFG_OFF(max_sectors), fo && fo->max_sectors ? fo->max_sectors : 0xffff);
 	cfg32(VS_CFG_OFF(cmd_per_lun), 128);
@@ -563,16 +755,26 @@ int bring_up(const struct bring_up_opts *fo)
 	cfg16(VS_CFG_OFF(max_target), fo ? fo->max_target : 7);
 	cfg32(VS_CFG_OFF(max_lun), 16383);
 	model.sim.on_notify = model_on_notify;
-	struct virtio_open_opts vo = { .intr = VIRTIO_INTR_POLL };
+	model.sim.on_reset = model_on_reset;
+	if (fo && fo->before_probe)
+		fo->before_probe(&model.sim);
+	bool irqs = fo && fo->interrupts;
+	if (irqs) {
+		host_glue_enable_irqs(&glue, true);
+		model.sim.on_interrupt = raise_line;
+	}
+	struct virtio_open_opts vo = { .intr = irqs ? VIRTIO_INTR_AUTO : VIRTIO_INTR_POLL };
 	struct virtio_device *dev;
 	int r = sim_open(&model.sim, &glue, &vo, &dev);
 	if (r)
 		return r;
 	struct vscsi_opts o;
 	vscsi_opts_default(&o);
-	o.intr = VSCSI_INTR_POLL;
+	o.intr = irqs ? VSCSI_INTR_AUTO : VSCSI_INTR_POLL;
 	o.no_scan = fo && fo->no_scan;
-	o.cmd_timeout_ms = 2000;
+	o.cmd_timeout_ms = fo && fo->cmd_timeout_ms ? fo->cmd_timeout_ms : 2000;
+	o.recovery_step_ms = fo && fo->recovery_step_ms ? fo->recovery_step_ms : 200;
+	o.max_request_queues = fo ? fo->max_request_queues : 0;
 	return vs_probe_device(&glue, dev, &o, &ctrl);
 }
 

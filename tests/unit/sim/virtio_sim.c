@@ -84,8 +84,21 @@ static int add_seg(struct sim_dev *s, struct sim_chain *c, uint64_t addr, uint32
 	return 0;
 }
 
+/* A DMA the device is about to make: false (and counted) once bus
+ * mastering is off. */
+static bool dma_allowed(struct sim_dev *s)
+{
+	if (s && s->dma_stopped) {
+		s->dma_blocked++;
+		return false;
+	}
+	return true;
+}
+
 uint32_t sim_write_in(const struct sim_chain *c, const void *data, uint32_t len)
 {
+	if (!dma_allowed(c->dev))
+		return 0;
 	const uint8_t *d = data;
 	uint32_t done = 0;
 	for (unsigned i = 0; i < c->nseg && done < len; i++) {
@@ -100,6 +113,8 @@ uint32_t sim_write_in(const struct sim_chain *c, const void *data, uint32_t len)
 
 uint32_t sim_read_out(const struct sim_chain *c, void *buf, uint32_t len)
 {
+	if (!dma_allowed(c->dev))
+		return 0;
 	uint8_t *b = buf;
 	uint32_t done = 0;
 	for (unsigned i = 0; i < c->nseg && done < len; i++) {
@@ -322,7 +337,12 @@ static struct sim_queue *queue(struct sim_dev *s, unsigned qi)
 int sim_fetch(struct sim_dev *s, unsigned qi, struct sim_chain *c)
 {
 	struct sim_queue *q = queue(s, qi);
-	return has(s, VIRTIO_F_RING_PACKED) ? packed_fetch(s, q, c) : split_fetch(s, q, c);
+	if (s->dma_stopped)
+		return dma_allowed(s), 0; /* the rings cannot be read either */
+	c->dev = s;
+	int r = has(s, VIRTIO_F_RING_PACKED) ? packed_fetch(s, q, c) : split_fetch(s, q, c);
+	c->dev = s;
+	return r;
 }
 
 static void raise_irq(struct sim_dev *s, struct sim_queue *q, bool irq)
@@ -330,6 +350,8 @@ static void raise_irq(struct sim_dev *s, struct sim_queue *q, bool irq)
 	if (irq) {
 		q->interrupts++;
 		s->isr |= 1;
+		if (s->on_interrupt)
+			s->on_interrupt(s, (unsigned)(q - s->q), s->irq_arg);
 	}
 }
 
@@ -342,6 +364,8 @@ bool sim_complete(struct sim_dev *s, unsigned qi, uint16_t id, uint32_t len)
 	}
 	q->outstanding[id] = false;
 	q->completed++;
+	if (!dma_allowed(s))
+		return false;
 	bool irq = has(s, VIRTIO_F_RING_PACKED) ? packed_write_used(s, q, id, len, q->chain_len[id])
 						: split_complete(s, q, id, len);
 	raise_irq(s, q, irq);
@@ -352,6 +376,8 @@ void sim_push_used_raw(struct sim_dev *s, unsigned qi, uint32_t id, uint32_t len
 {
 	struct sim_queue *q = queue(s, qi);
 	bool irq;
+	if (!dma_allowed(s))
+		return;
 	if (has(s, VIRTIO_F_RING_PACKED)) {
 		irq = packed_write_used(s, q, id, len, advance ? advance : 1);
 	} else {
@@ -436,6 +462,8 @@ static void device_reset(struct sim_dev *s)
 		q->auto_avail_event = true;
 		memset(q->outstanding, 0, sizeof(bool) * q->max_size);
 	}
+	if (s->on_reset)
+		s->on_reset(s, s->notify_arg);
 }
 
 static uint8_t op_get_status(struct virtio_device *dev)
@@ -646,6 +674,16 @@ static unsigned op_msix_table_size(struct virtio_device *dev)
 	return sim_of(dev)->msix_entries;
 }
 
+static bool op_stop_dma(struct virtio_device *dev)
+{
+	struct sim_dev *s = sim_of(dev);
+	s->stop_dma_calls++;
+	if (s->no_stop_dma)
+		return false;
+	s->dma_stopped = true;
+	return true;
+}
+
 /* --- lifetime --------------------------------------------------------------- */
 
 void sim_init(struct sim_dev *s, unsigned nqueues, uint16_t qsize, uint64_t features, bool legacy)
@@ -685,6 +723,7 @@ void sim_init(struct sim_dev *s, unsigned nqueues, uint16_t qsize, uint64_t feat
 		.msix_setup = op_msix_setup,
 		.msix_disable = op_msix_disable,
 		.msix_table_size = op_msix_table_size,
+		.stop_dma = op_stop_dma,
 		.legacy = legacy,
 		.fixed_queue_size = legacy,
 	};

@@ -16,7 +16,9 @@
  * sim_set_used_idx() moves used.idx anywhere, `gen_bump_reads` changes
  * config_generation during reads, `refuse_features` / `required_features`
  * make FEATURES_OK not stick, `reject_vectors` reads back NO_VECTOR,
- * sim_set_needs_reset() raises DEVICE_NEEDS_RESET.
+ * sim_set_needs_reset() raises DEVICE_NEEDS_RESET, `reset_stuck` makes the
+ * status never read 0 after a reset (the device keeps its buffers), and
+ * the DMA switch (`dma_stopped`) models bus mastering turned off.
  *
  * A device model (sim/scsi_target.h: a SCSI target) plugs in through on_notify:
  * it runs whenever the driver notifies a queue.
@@ -40,6 +42,7 @@ struct sim_seg {
 
 /* One chain as the device sees it. */
 struct sim_chain {
+	struct sim_dev *dev; /* the device that fetched it (its DMA switch) */
 	uint16_t id;      /* split: head descriptor; packed: buffer id */
 	uint16_t ndesc;   /* ring descriptors it occupies */
 	bool indirect;
@@ -80,7 +83,15 @@ struct sim_dev {
 	bool fixed_size;         /* queue size cannot shrink (legacy PCI) */
 	bool refuse_features;    /* FEATURES_OK never sticks */
 	uint64_t required_features; /* FEATURES_OK sticks only if all of these were accepted */
-	bool reset_stuck;        /* reset never completes */
+	bool reset_stuck;        /* reset never completes: status never reads 0 */
+	/* Bus mastering (the PCI command register's Bus Master Enable): once
+	 * the driver turns it off (transport op stop_dma), every DMA the
+	 * device attempts (sim_write_in, sim_read_out, used-ring writes of
+	 * sim_complete and sim_push_used_raw) is dropped and counted. */
+	bool dma_stopped;
+	unsigned dma_blocked;    /* DMA attempts dropped because of it */
+	unsigned stop_dma_calls;
+	bool no_stop_dma;        /* the transport has no such switch (virtio-mmio) */
 	uint8_t config[256];
 	uint32_t generation;
 	unsigned gen_bump_reads; /* bump the generation on each config read while > 0 */
@@ -101,6 +112,12 @@ struct sim_dev {
 	/* device model hook */
 	void (*on_notify)(struct sim_dev *s, unsigned q, void *arg);
 	void *notify_arg;
+	/* runs when the device raises a used-buffer interrupt for queue q
+	 * (a test delivers it: host_glue_irq_raise) */
+	void (*on_interrupt)(struct sim_dev *s, unsigned q, void *arg);
+	void *irq_arg;
+	/* runs when a reset completes (status reads 0): the model forgets */
+	void (*on_reset)(struct sim_dev *s, void *arg);
 };
 
 /* A device with `nqueues` queues of `qsize` entries offering `features`
@@ -124,7 +141,8 @@ int sim_fetch(struct sim_dev *s, unsigned q, struct sim_chain *c);
 /* Return chain `id` with `len` bytes written (interrupt decided per the
  * driver's suppression state).  Returns true if an interrupt was raised. */
 bool sim_complete(struct sim_dev *s, unsigned q, uint16_t id, uint32_t len);
-/* Copy into / out of a fetched chain's buffers. */
+/* Copy into / out of a fetched chain's buffers (nothing once the device's
+ * DMA was stopped: 0 returned, dma_blocked counted). */
 uint32_t sim_write_in(const struct sim_chain *c, const void *data, uint32_t len);
 uint32_t sim_read_out(const struct sim_chain *c, void *buf, uint32_t len);
 
